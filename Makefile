@@ -1,0 +1,67 @@
+# The developer's interface to the workspace: `make help` lists the targets.
+UV ?= uv
+RUN := $(UV) run --all-packages --locked
+CORE := packages/beeflow-websocket-core
+DJANGO := packages/beeflow-websocket-django
+FASTAPI := packages/beeflow-websocket-fastapi
+FLASK := packages/beeflow-websocket-flask
+PYTEST := $(RUN) pytest
+
+.DEFAULT_GOAL := help
+.PHONY: help sync lock test test-core test-django test-fastapi test-flask test-integration \
+	mypy mypy-core mypy-django mypy-fastapi mypy-flask lint format build clean
+
+help: ## Show this help
+	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
+
+sync: ## Install every package of the workspace and the dev tools from uv.lock
+	$(UV) sync --all-packages --locked
+
+lock: ## Update uv.lock after changing a pyproject.toml
+	$(UV) lock
+
+test: test-core test-django test-fastapi test-flask test-integration ## Run every test suite
+
+test-core: ## Test the core, with branch coverage (fails under 95%)
+	$(PYTEST) $(CORE)/tests --cov=beeflow_websocket.core --cov-branch --cov-report=term-missing --cov-fail-under=95
+
+test-django: ## Test the Django Channels adapter
+	$(PYTEST) $(DJANGO)/tests
+
+test-fastapi: ## Test the FastAPI adapter
+	$(PYTEST) $(FASTAPI)/tests
+
+test-flask: ## Test the Flask adapter
+	$(PYTEST) $(FLASK)/tests
+
+test-integration: ## Build the distributions and run the tests that start real servers
+	$(PYTEST) tests-integration
+
+mypy: mypy-core mypy-django mypy-fastapi mypy-flask ## Type-check every package with mypy --strict
+
+mypy-core: ## Type-check the core and its tests
+	$(RUN) mypy $(CORE)/src $(CORE)/tests
+
+mypy-django: ## Type-check the Django adapter and its tests
+	$(RUN) mypy $(DJANGO)/src $(DJANGO)/tests
+
+mypy-fastapi: ## Type-check the FastAPI adapter and its tests
+	$(RUN) mypy $(FASTAPI)/src $(FASTAPI)/tests
+
+mypy-flask: ## Type-check the Flask adapter and its tests
+	$(RUN) mypy $(FLASK)/src $(FLASK)/tests
+
+lint: ## Check style and formatting with ruff
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+
+format: ## Fix what ruff can fix, and format
+	$(RUN) ruff check --fix .
+	$(RUN) ruff format .
+
+build: ## Build the five wheels and sdists into dist/
+	rm -rf dist
+	$(UV) build --all-packages --out-dir dist
+
+clean: ## Remove build output and caches
+	rm -rf dist .pytest_cache .mypy_cache .ruff_cache .coverage .coverage.*

@@ -1,0 +1,7 @@
+"""Imports the built-in plugins so that they are registered before the first frame arrives."""
+
+from beeflow_websocket.core.actions import health as health_action
+from beeflow_websocket.core.events import health as health_event
+from beeflow_websocket.core.recipients import websocket
+
+__all__ = ["health_action", "health_event", "websocket"]

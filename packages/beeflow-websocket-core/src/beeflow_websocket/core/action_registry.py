@@ -1,0 +1,96 @@
+"""Actions: what a client can ask for, registered by name.
+
+An action is a class whose ``execute`` is an async generator: it yields zero, one or many events
+and may raise a :class:`~beeflow_websocket.core.problems.WebSocketProblem` to answer with an error::
+
+    class Health(metaclass=ActionRegistryMeta, name="health"):
+        async def execute(
+            self, message: WebSocketActionPayload, context: ActionContext
+        ) -> AsyncIterator[HealthEvent]:
+            yield HealthEvent(
+                recipient="websocket", recipient_id=context.websocket_id, req_id=message.req_id
+            )
+
+A fresh instance runs each request, so an action may keep per-request state on ``self``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import ClassVar, Protocol, runtime_checkable
+from uuid import UUID
+
+from beeflow_websocket.core._registry import Registry, RegistryMeta
+from beeflow_websocket.core.event_registry import EventPluginProtocol
+from beeflow_websocket.core.exceptions import ActionDoesNotExist
+from beeflow_websocket.core.payloads import WebSocketActionPayload
+
+__all__ = [
+    "ActionContext",
+    "ActionPluginProtocol",
+    "ActionRegistryMeta",
+    "UserId",
+]
+
+type UserId = int | str | UUID
+"""An application's user id: a positive integer, a non-blank string, or a UUID."""
+
+
+@runtime_checkable
+class ActionPluginProtocol(Protocol):
+    """What the dispatcher needs of an action class's instances."""
+
+    def execute(
+        self, message: WebSocketActionPayload, context: ActionContext
+    ) -> AsyncIterator[EventPluginProtocol]:
+        """Yield the events that answer ``message``."""
+        ...
+
+
+class ActionRegistryMeta(RegistryMeta):
+    """Metaclass that registers action classes under their ``name=`` class keyword.
+
+    ``ActionRegistryMeta.registry`` maps names to classes; looking up a name that is not registered
+    raises :class:`~beeflow_websocket.core.exceptions.ActionDoesNotExist`.
+    """
+
+    registry: ClassVar[Registry[type[ActionPluginProtocol]]] = Registry("action", ActionDoesNotExist)
+    name_attribute = "action_name"
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ActionContext:
+    """Who is asking: the connection and the authenticated user an action runs for.
+
+    One context lives as long as its connection and is shared by every action that connection runs.
+
+    Attributes:
+        websocket_id: The connection id; the ``recipient_id`` that reaches this connection through
+            the ``websocket`` recipient.
+        user_id: The authenticated user's id: a positive integer, a non-blank string or a UUID.
+
+    Raises:
+        TypeError: ``websocket_id`` or ``user_id`` has the wrong type.
+        ValueError: ``websocket_id`` is blank, or ``user_id`` is not positive or is blank.
+    """
+
+    websocket_id: str
+    user_id: UserId
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.websocket_id, str):
+            raise TypeError(f"websocket_id must be a string, got {type(self.websocket_id).__name__}")
+        if not self.websocket_id.strip():
+            raise ValueError("websocket_id must not be blank")
+        _check_user_id(self.user_id)
+
+
+def _check_user_id(user_id: object) -> None:
+    # bool is an int subclass; True must not pass for user 1.
+    if isinstance(user_id, bool) or not isinstance(user_id, int | str | UUID):
+        raise TypeError(f"user_id must be a positive int, a string or a UUID, got {type(user_id).__name__}")
+    if isinstance(user_id, int) and user_id < 1:
+        raise ValueError(f"user_id must be a positive integer, got {user_id}")
+    if isinstance(user_id, str) and not user_id.strip():
+        raise ValueError("user_id must not be blank")

@@ -1,0 +1,150 @@
+"""Problem Details (RFC 9457): the one shape every error frame has.
+
+An error is an exception that knows its own wire mapping. The dispatcher catches a
+:class:`WebSocketProblem`, adds what only the connection knows (the request's ``req_id``, the
+connection path as ``instance``, a fresh ``msg_id``) and sends it. An action answers with a domain
+error by raising a ``WebSocketProblem`` of its own::
+
+    raise WebSocketProblem(
+        status=409,
+        code="seat_taken",
+        title="Seat already taken",
+        detail="Seat 12A was booked by someone else.",
+        extensions={"seat": "12A"},
+    )
+
+The ``type`` member is ``<problem_type_base_url>/<slug>`` when a base URL is configured, and
+``about:blank`` otherwise.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import ClassVar, Final, Literal
+
+from pydantic import JsonValue
+
+from beeflow_websocket.core.exceptions import BeeflowWebSocketError
+
+__all__ = [
+    "ABOUT_BLANK",
+    "RESERVED_MEMBERS",
+    "BuiltinProblemCode",
+    "ClientProblem",
+    "InternalError",
+    "InvalidMessage",
+    "ServerProblem",
+    "UnknownAction",
+    "WebSocketProblem",
+    "problem_type",
+]
+
+ABOUT_BLANK: Final = "about:blank"
+
+BuiltinProblemCode = Literal[
+    "invalid_websocket_message",
+    "unknown_websocket_action",
+    "internal_error",
+]
+"""The codes the library itself answers with; each has a section in docs/en/errors.md."""
+
+RESERVED_MEMBERS: Final = frozenset(
+    {"msg_id", "req_id", "type", "title", "status", "detail", "code", "instance"}
+)
+"""Members of the error frame that extension members may not overwrite."""
+
+
+def problem_type(base_url: str | None, slug: str) -> str:
+    """Return the ``type`` URI for a problem slug: ``<base_url>/<slug>``, or ``about:blank``."""
+    if not base_url:
+        return ABOUT_BLANK
+    return f"{base_url.rstrip('/')}/{slug}"
+
+
+class WebSocketProblem(BeeflowWebSocketError):
+    """An error that is answered with a Problem Details frame.
+
+    Subclasses set the class attributes as defaults; instances may override any of them. Extension
+    members (RFC 9457 section 3.2) are JSON values sent beside the standard members.
+
+    Args:
+        detail: Human-readable explanation of this occurrence; defaults to the class's ``detail``.
+        status: HTTP-like status code; defaults to the class's ``status``.
+        code: Stable machine-readable code clients branch on.
+        title: Short summary of the problem type; the same for every occurrence of one code.
+        slug: Last path segment of ``type``; defaults to ``code`` with ``_`` turned into ``-``.
+        extensions: Extra members for the frame; names of standard members are refused.
+    """
+
+    status: ClassVar[int] = 500
+    code: ClassVar[str] = "internal_error"
+    title: ClassVar[str] = "Internal server error"
+    detail: ClassVar[str] = "The server could not complete the action."
+    slug: ClassVar[str | None] = None
+
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        title: str | None = None,
+        slug: str | None = None,
+        extensions: Mapping[str, JsonValue] | None = None,
+    ) -> None:
+        # Instance attributes shadow the class defaults; mypy sees the ClassVar declarations, so
+        # the per-instance values are stored through __dict__.
+        values = {"status": status, "code": code, "title": title, "detail": detail, "slug": slug}
+        for name, value in values.items():
+            if value is not None:
+                self.__dict__[name] = value
+        if not 100 <= self.status <= 599:
+            raise ValueError(f"a problem status must be an HTTP status code, got {self.status}")
+        clashing = RESERVED_MEMBERS.intersection(extensions or ())
+        if clashing:
+            raise ValueError(f"extension members may not replace standard members: {sorted(clashing)}")
+        self.extensions: dict[str, JsonValue] = dict(extensions or {})
+        super().__init__(self.detail)
+
+    @property
+    def type_slug(self) -> str:
+        """The last path segment of the ``type`` URI."""
+        return self.slug or self.code.replace("_", "-")
+
+
+class ClientProblem(WebSocketProblem):
+    """The client sent something the server will not act on (a 4xx problem)."""
+
+    status = 400
+    code = "bad_request"
+    title = "Bad request"
+    detail = "The server will not act on this message."
+
+
+class ServerProblem(WebSocketProblem):
+    """The server could not act on a valid message (a 5xx problem)."""
+
+
+class InvalidMessage(ClientProblem):
+    """The frame is not a valid action envelope (not JSON, not an object, or a field is wrong)."""
+
+    code = "invalid_websocket_message"
+    slug = "invalid-message"
+    title = "Invalid WebSocket message"
+    detail = "The message is not a valid action envelope."
+
+
+class UnknownAction(ClientProblem):
+    """The envelope names an action that no class is registered for."""
+
+    code = "unknown_websocket_action"
+    slug = "unknown-action"
+    title = "Unknown WebSocket action"
+    detail = "No action is registered under this name."
+
+
+class InternalError(ServerProblem):
+    """An action failed, or produced something that cannot be delivered.
+
+    The frame never carries the exception text; the exception is logged on the server instead.
+    """

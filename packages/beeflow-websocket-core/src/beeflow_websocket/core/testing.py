@@ -1,0 +1,118 @@
+"""Test an application's actions in memory, without a server or a framework.
+
+:class:`ActionTestClient` drives the same dispatcher the adapters use, so what it receives is what a
+real client would receive::
+
+    async def test_echo() -> None:
+        client = ActionTestClient(user_id=7)
+        frames = await client.request("echo", {"text": "hi"})
+        assert frames[0]["payload"] == {"text": "hi"}
+
+Several clients that share one :class:`~beeflow_websocket.core.local.LocalConnections` reach each
+other, as connections of one server process do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from uuid import UUID, uuid4
+
+from pydantic import JsonValue
+from pydantic_core import from_json, to_json
+
+from beeflow_websocket.core.action_registry import UserId
+from beeflow_websocket.core.dispatcher import ConnectionDispatcher
+from beeflow_websocket.core.local import LocalConnections
+from beeflow_websocket.core.settings import DEFAULT_SETTINGS, DispatcherSettings
+from beeflow_websocket.core.transport import OutboundEvent
+
+__all__ = ["ActionTestClient"]
+
+type Frame = dict[str, JsonValue]
+
+
+class ActionTestClient:
+    """An in-memory connection: send actions, read the frames the server sends back.
+
+    Args:
+        user_id: The authenticated user the connection belongs to.
+        websocket_id: The connection id; a random one by default.
+        path: The connection path, the ``instance`` of error frames.
+        settings: Protocol settings, as an adapter would pass them.
+        connections: Shared with other clients to let events reach them; a private one by default.
+    """
+
+    def __init__(
+        self,
+        *,
+        user_id: UserId = 1,
+        websocket_id: str | None = None,
+        path: str = "/ws/",
+        settings: DispatcherSettings = DEFAULT_SETTINGS,
+        connections: LocalConnections | None = None,
+    ) -> None:
+        self.connections = connections if connections is not None else LocalConnections()
+        self.raw_frames: list[str] = []
+        self.dispatcher = ConnectionDispatcher(
+            _MemoryTransport(self.raw_frames, self.connections),
+            websocket_id=websocket_id or f"test.{uuid4().hex}",
+            user_id=user_id,
+            path=path,
+            settings=settings,
+        )
+        self.connections.add(self.dispatcher)
+
+    @property
+    def websocket_id(self) -> str:
+        """This connection's id."""
+        return self.dispatcher.websocket_id
+
+    @property
+    def frames(self) -> list[Frame]:
+        """Every frame received so far, parsed, oldest first."""
+        return [from_json(frame) for frame in self.raw_frames]
+
+    async def send(
+        self,
+        action: str,
+        payload: Mapping[str, JsonValue] | None = None,
+        *,
+        req_id: UUID | None = None,
+    ) -> UUID:
+        """Send an action envelope and wait until the server has answered it.
+
+        Returns:
+            The request's ``req_id``, to match the frames that answer it.
+        """
+        req_id = req_id or uuid4()
+        envelope = {"msg_id": str(uuid4()), "req_id": str(req_id), "action": action, "payload": payload or {}}
+        await self.send_frame(to_json(envelope).decode())
+        return req_id
+
+    async def send_frame(self, frame: str | bytes) -> None:
+        """Send a raw text (``str``) or binary (``bytes``) frame, valid or not."""
+        await self.dispatcher.receive(frame)
+
+    async def request(self, action: str, payload: Mapping[str, JsonValue] | None = None) -> list[Frame]:
+        """Send an action and return the frames this connection received while it ran."""
+        first_new = len(self.raw_frames)
+        await self.send(action, payload)
+        return [from_json(frame) for frame in self.raw_frames[first_new:]]
+
+    def close(self) -> None:
+        """Disconnect: other connections can no longer reach this one."""
+        self.connections.discard(self.dispatcher)
+
+
+class _MemoryTransport:
+    """Keeps what the server sends to one test client; routes through the shared connections."""
+
+    def __init__(self, frames: list[str], connections: LocalConnections) -> None:
+        self._frames = frames
+        self._connections = connections
+
+    async def send(self, frame: str) -> None:
+        self._frames.append(frame)
+
+    async def route(self, websocket_ids: Collection[str], event: OutboundEvent) -> None:
+        await self._connections.route(websocket_ids, event)

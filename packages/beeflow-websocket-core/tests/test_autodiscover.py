@@ -1,0 +1,159 @@
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from beeflow_websocket.core.action_registry import ActionRegistryMeta
+from beeflow_websocket.core.autodiscover import (
+    CONVENTIONAL_MODULES,
+    autodiscover,
+    autodiscover_modules,
+    import_package_tree,
+    module_exists,
+    parent_packages,
+)
+
+type Layout = Callable[[dict[str, str]], None]
+
+ACTION = """
+from beeflow_websocket.core.action_registry import ActionRegistryMeta
+
+class {cls}(metaclass=ActionRegistryMeta, name="{name}"):
+    async def execute(self, message, context):
+        return
+        yield
+"""
+
+
+@pytest.fixture
+def layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Layout]:
+    """Write files below a fresh sys.path entry; forget the modules imported from it afterwards."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    before = set(sys.modules)
+
+    def write(files: dict[str, str]) -> None:
+        for relative, text in files.items():
+            path = tmp_path / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+
+    yield write
+    for name in set(sys.modules) - before:
+        del sys.modules[name]
+
+
+def test_the_six_conventional_modules() -> None:
+    assert CONVENTIONAL_MODULES == (
+        "actions",
+        "events",
+        "recipients",
+        "ws.actions",
+        "ws.events",
+        "ws.recipients",
+    )
+
+
+def test_existing_conventional_modules_are_imported_and_missing_ones_skipped(layout: Layout) -> None:
+    layout(
+        {
+            "shop/__init__.py": "",
+            "shop/actions.py": ACTION.format(cls="Buy", name="buy"),
+            "shop/ws/__init__.py": "",
+            "shop/ws/actions.py": ACTION.format(cls="Sell", name="sell"),
+        }
+    )
+
+    modules = autodiscover_modules("shop")
+
+    assert [m.__name__ for m in modules] == ["shop.actions", "shop.ws.actions"]
+    assert {"buy", "sell"} <= set(ActionRegistryMeta.registry)
+
+
+def test_a_package_without_plugin_modules_gives_nothing(layout: Layout) -> None:
+    layout({"plain/__init__.py": "", "plain/ws.py": "WS = 1\n"})
+
+    assert autodiscover_modules("plain") == []
+
+
+def test_an_import_error_inside_an_existing_module_is_raised(layout: Layout) -> None:
+    layout({"broken/__init__.py": "", "broken/actions.py": "import module_that_is_not_installed\n"})
+
+    with pytest.raises(ModuleNotFoundError, match="module_that_is_not_installed"):
+        autodiscover_modules("broken")
+
+
+def test_any_error_inside_an_existing_module_is_raised(layout: Layout) -> None:
+    layout({"faulty/__init__.py": "", "faulty/ws/__init__.py": "", "faulty/ws/events.py": "1 / 0\n"})
+
+    with pytest.raises(ZeroDivisionError):
+        autodiscover_modules("faulty")
+
+
+def test_module_exists_does_not_import_the_module(layout: Layout) -> None:
+    layout(
+        {"lazy/__init__.py": "", "lazy/actions.py": "raise RuntimeError('imported')\n", "lazy/plain.py": ""}
+    )
+
+    assert module_exists("lazy.actions")
+    assert not module_exists("lazy.events")
+    assert not module_exists("lazy.ws.actions")
+    assert not module_exists("lazy.plain.inner")
+    assert not module_exists("no_such_top_level_package_here")
+
+
+def test_import_package_tree_imports_everything_below(layout: Layout) -> None:
+    layout(
+        {
+            "plugins/__init__.py": "",
+            "plugins/chat.py": ACTION.format(cls="Chat", name="chat"),
+            "plugins/games/__init__.py": "",
+            "plugins/games/chess.py": ACTION.format(cls="Chess", name="chess"),
+            "single.py": ACTION.format(cls="Single", name="single"),
+        }
+    )
+
+    names = [m.__name__ for m in import_package_tree("plugins")]
+
+    assert names == ["plugins", "plugins.chat", "plugins.games", "plugins.games.chess"]
+    assert [m.__name__ for m in import_package_tree("single")] == ["single"]
+    assert {"chat", "chess", "single"} <= set(ActionRegistryMeta.registry)
+
+
+def test_import_package_tree_of_a_missing_package_is_an_error() -> None:
+    with pytest.raises(ModuleNotFoundError):
+        import_package_tree("no_such_plugins_package")
+
+
+@pytest.mark.parametrize(
+    ("module", "is_package", "packages"),
+    [
+        ("shop.api.main", False, ["shop.api", "shop"]),
+        ("shop.api", True, ["shop.api", "shop"]),
+        ("shop", True, ["shop"]),
+        ("main", False, []),
+    ],
+)
+def test_parent_packages(module: str, is_package: bool, packages: list[str]) -> None:
+    assert parent_packages(module, is_package=is_package) == packages
+
+
+def test_autodiscover_combines_conventional_and_whole_packages_once(layout: Layout) -> None:
+    layout(
+        {
+            "app/__init__.py": "",
+            "app/events.py": "",
+            "app/extra/__init__.py": "",
+            "app/extra/more.py": ACTION.format(cls="More", name="more"),
+        }
+    )
+
+    modules = autodiscover(["app", "app"], whole_packages=["app.extra", "app"])
+
+    assert [m.__name__ for m in modules] == ["app.events", "app.extra", "app.extra.more", "app"]
+
+
+def test_autodiscover_with_other_module_names(layout: Layout) -> None:
+    layout({"portal/__init__.py": "", "portal/handlers.py": "", "portal/actions.py": "raise RuntimeError\n"})
+
+    assert [m.__name__ for m in autodiscover(["portal"], module_names=["handlers"])] == ["portal.handlers"]

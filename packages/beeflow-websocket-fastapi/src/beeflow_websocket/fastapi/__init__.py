@@ -1,0 +1,1 @@
+"""Beeflow WebSocket adapter for Fastapi: moves frames between Fastapi and the core dispatcher."""

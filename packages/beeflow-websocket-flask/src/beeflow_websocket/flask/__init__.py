@@ -1,0 +1,1 @@
+"""Beeflow WebSocket adapter for Flask: moves frames between Flask and the core dispatcher."""
