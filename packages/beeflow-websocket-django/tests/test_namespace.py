@@ -1,0 +1,20 @@
+import importlib
+from pathlib import Path
+
+import beeflow_websocket
+import beeflow_websocket.core
+import beeflow_websocket.django
+
+
+def test_the_adapter_shares_the_namespace_with_the_core() -> None:
+    # A namespace package has no file; a stray beeflow_websocket/__init__.py would give it one
+    # and hide every sibling distribution.
+    spec = beeflow_websocket.__spec__
+    assert spec is not None
+    assert spec.origin in (None, "namespace")
+    assert len(list(beeflow_websocket.__path__)) >= 2
+    assert importlib.import_module("beeflow_websocket.django") is beeflow_websocket.django
+
+
+def test_the_adapter_ships_its_type_marker() -> None:
+    assert (Path(beeflow_websocket.django.__file__).parent / "py.typed").is_file()

@@ -1,0 +1,148 @@
+"""The published shape: five wheels and five sdists, installable outside the workspace.
+
+Builds every distribution, then installs them into fresh virtual environments from the built files
+(``--find-links``, never the workspace) and checks what each install target brings.
+"""
+
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+DISTRIBUTIONS = {
+    "beeflow_websocket": None,
+    "beeflow_websocket_core": "core",
+    "beeflow_websocket_django": "django",
+    "beeflow_websocket_fastapi": "fastapi",
+    "beeflow_websocket_flask": "flask",
+}
+OURS = [name.replace("_", "-") for name in DISTRIBUTIONS]
+FRAMEWORKS = {"django", "channels", "fastapi", "starlette", "flask", "flask-sock", "werkzeug"}
+DOCUMENTED_IMPORT = re.compile(r"^\s*from (beeflow_websocket\.[\w.]+) import ([\w, ]+)$", re.MULTILINE)
+
+
+def run(*command: str | Path) -> str:
+    result = subprocess.run([str(part) for part in command], capture_output=True, text=True, check=False)
+    assert result.returncode == 0, f"{command} failed:\n{result.stdout}\n{result.stderr}"
+    return result.stdout
+
+
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory: pytest.TempPathFactory, repository: Path, uv: str) -> Path:
+    out = tmp_path_factory.mktemp("dist")
+    run(uv, "build", "--all-packages", "--out-dir", out, "--directory", repository)
+    return out
+
+
+def install(uv: str, dist: Path, venv: Path, *requirements: str) -> set[str]:
+    """Install from the built files into a new environment; return the installed distribution names."""
+    run(uv, "venv", "--quiet", "--python", sys.executable, venv)
+    python = venv / "bin" / "python"
+    run(
+        uv,
+        "pip",
+        "install",
+        "--quiet",
+        "--python",
+        python,
+        "--find-links",
+        dist,
+        *(f"--refresh-package={n}" for n in OURS),
+        *requirements,
+    )
+    listing = run(uv, "pip", "list", "--python", python, "--format", "freeze")
+    return {line.split("==")[0].lower() for line in listing.splitlines() if "==" in line}
+
+
+def test_five_wheels_and_five_sdists_at_0_4_0(dist: Path) -> None:
+    wheels = sorted(path.name for path in dist.glob("*.whl"))
+    sdists = sorted(path.name for path in dist.glob("*.tar.gz"))
+
+    assert wheels == [f"{name}-0.4.0-py3-none-any.whl" for name in DISTRIBUTIONS]
+    assert sdists == [f"{name}-0.4.0.tar.gz" for name in DISTRIBUTIONS]
+
+
+@pytest.mark.parametrize(("distribution", "part"), DISTRIBUTIONS.items())
+def test_each_wheel_holds_only_its_own_subpackage(dist: Path, distribution: str, part: str | None) -> None:
+    with zipfile.ZipFile(dist / f"{distribution}-0.4.0-py3-none-any.whl") as wheel:
+        code = [name for name in wheel.namelist() if not name.startswith(f"{distribution}-0.4.0.dist-info/")]
+
+    assert "beeflow_websocket/__init__.py" not in code
+    if part is None:
+        assert code == []
+    else:
+        assert code, f"{distribution} ships no code"
+        assert all(name.startswith(f"beeflow_websocket/{part}/") for name in code), code
+        assert f"beeflow_websocket/{part}/py.typed" in code
+
+
+def test_the_meta_distribution_maps_extras_onto_siblings_with_compatible_ranges(dist: Path) -> None:
+    with zipfile.ZipFile(dist / "beeflow_websocket-0.4.0-py3-none-any.whl") as wheel:
+        metadata = wheel.read("beeflow_websocket-0.4.0.dist-info/METADATA").decode()
+
+    requires = sorted(
+        line.removeprefix("Requires-Dist: ")
+        for line in metadata.splitlines()
+        if line.startswith("Requires-Dist:")
+    )
+    assert requires == [
+        "beeflow-websocket-core<0.5,>=0.4",
+        "beeflow-websocket-django<0.5,>=0.4; extra == 'django'",
+        "beeflow-websocket-fastapi<0.5,>=0.4; extra == 'fastapi'",
+        "beeflow-websocket-flask<0.5,>=0.4; extra == 'flask'",
+    ]
+
+
+def test_the_core_alone_brings_no_framework(tmp_path: Path, uv: str, dist: Path) -> None:
+    installed = install(uv, dist, tmp_path / "venv", "beeflow-websocket-core")
+
+    assert "beeflow-websocket-core" in installed
+    assert "pydantic" in installed
+    assert not installed & FRAMEWORKS
+    assert not installed & (set(OURS) - {"beeflow-websocket-core"})
+
+
+def test_the_fastapi_extra_brings_core_and_the_fastapi_adapter_only(
+    tmp_path: Path, uv: str, dist: Path
+) -> None:
+    installed = install(uv, dist, tmp_path / "venv", "beeflow-websocket[fastapi]")
+
+    assert {
+        "beeflow-websocket",
+        "beeflow-websocket-core",
+        "beeflow-websocket-fastapi",
+        "fastapi",
+    } <= installed
+    assert not installed & {
+        "django",
+        "channels",
+        "flask",
+        "beeflow-websocket-django",
+        "beeflow-websocket-flask",
+    }
+
+
+def documented_imports(repository: Path) -> list[str]:
+    documents = [repository / "README.md", *sorted((repository / "docs").rglob("*.md"))]
+    statements = {
+        f"from {module} import {names.strip().rstrip(',')}"
+        for document in documents
+        for module, names in DOCUMENTED_IMPORT.findall(document.read_text())
+    }
+    return sorted(statements)
+
+
+def test_every_documented_import_works_from_the_installed_wheels(
+    tmp_path: Path, uv: str, dist: Path, repository: Path
+) -> None:
+    statements = documented_imports(repository)
+    assert len(statements) >= 10, "the documentation should show how to import the library"
+    install(uv, dist, tmp_path / "venv", "beeflow-websocket[django,fastapi,flask]")
+    script = "\n".join(statements) + "\nprint('ok')\n"
+
+    assert run(tmp_path / "venv" / "bin" / "python", "-c", script).strip() == "ok"
