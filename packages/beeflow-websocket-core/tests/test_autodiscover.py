@@ -8,6 +8,7 @@ from beeflow_websocket.core.action_registry import ActionRegistryMeta
 from beeflow_websocket.core.autodiscover import (
     CONVENTIONAL_MODULES,
     autodiscover,
+    autodiscover_for_caller,
     autodiscover_modules,
     import_package_tree,
     module_exists,
@@ -157,3 +158,67 @@ def test_autodiscover_with_other_module_names(layout: Layout) -> None:
     layout({"portal/__init__.py": "", "portal/handlers.py": "", "portal/actions.py": "raise RuntimeError\n"})
 
     assert [m.__name__ for m in autodiscover(["portal"], module_names=["handlers"])] == ["portal.handlers"]
+
+
+def test_for_caller_in_a_package_scans_the_package_and_its_parents(layout: Layout) -> None:
+    layout(
+        {
+            "corp/__init__.py": "",
+            "corp/actions.py": ACTION.format(cls="Top", name="top"),
+            "corp/api/__init__.py": "",
+            "corp/api/ws/__init__.py": "",
+            "corp/api/ws/actions.py": ACTION.format(cls="Inner", name="inner"),
+        }
+    )
+
+    modules = autodiscover_for_caller("corp.api.main", "/somewhere/corp/api/main.py")
+
+    assert [m.__name__ for m in modules] == ["corp.api.ws.actions", "corp.actions"]
+
+
+def test_for_caller_that_is_a_package_s_init(layout: Layout, tmp_path: Path) -> None:
+    layout({"pkgapp/__init__.py": "", "pkgapp/events.py": ""})
+
+    modules = autodiscover_for_caller("pkgapp", str(tmp_path / "pkgapp" / "__init__.py"))
+
+    assert [m.__name__ for m in modules] == ["pkgapp.events"]
+
+
+def test_for_caller_run_with_python_m_uses_the_spec_name(layout: Layout) -> None:
+    layout({"runner/__init__.py": "", "runner/recipients.py": ""})
+
+    modules = autodiscover_for_caller("__main__", "/x/runner/main.py", spec_name="runner.main")
+
+    assert [m.__name__ for m in modules] == ["runner.recipients"]
+
+
+def test_for_a_top_level_caller_only_modules_beside_it_count(layout: Layout, tmp_path: Path) -> None:
+    app_dir, elsewhere = tmp_path / "app", tmp_path / "elsewhere"
+    layout(
+        {
+            "app/main.py": "",
+            "app/actions.py": ACTION.format(cls="Beside", name="beside"),
+            "app/ws/__init__.py": "",
+            "app/ws/events.py": "",
+            "elsewhere/events.py": "raise RuntimeError('not beside the caller')\n",
+            "plugins_whole/__init__.py": "",
+        }
+    )
+    sys.path[:0] = [str(app_dir), str(elsewhere)]
+    try:
+        modules = autodiscover_for_caller(
+            "__main__", str(app_dir / "main.py"), whole_packages=["plugins_whole"]
+        )
+    finally:
+        sys.path.remove(str(app_dir))
+        sys.path.remove(str(elsewhere))
+
+    assert [m.__name__ for m in modules] == ["actions", "ws.events", "plugins_whole"]
+
+
+def test_for_a_caller_without_a_file_scans_only_whole_packages(layout: Layout) -> None:
+    layout({"interactive_plugins/__init__.py": ""})
+
+    modules = autodiscover_for_caller("__main__", None, whole_packages=["interactive_plugins"])
+
+    assert [m.__name__ for m in modules] == ["interactive_plugins"]

@@ -13,6 +13,7 @@ import importlib
 import importlib.util
 import pkgutil
 from collections.abc import Iterable
+from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 if TYPE_CHECKING:
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 __all__ = [
     "CONVENTIONAL_MODULES",
     "autodiscover",
+    "autodiscover_for_caller",
     "autodiscover_modules",
     "import_package_tree",
     "module_exists",
@@ -124,3 +126,55 @@ def autodiscover(
         for module in import_package_tree(package):
             imported.setdefault(module.__name__, module)
     return list(imported.values())
+
+
+def autodiscover_for_caller(
+    module_name: str,
+    module_file: str | None,
+    *,
+    spec_name: str | None = None,
+    module_names: Iterable[str] = CONVENTIONAL_MODULES,
+    whole_packages: Iterable[str] = (),
+) -> list[ModuleType]:
+    """Autodiscover for the module that configured an adapter: its package and the parents.
+
+    A module inside a package scans that package and its parents. A top-level module or a script
+    (``uvicorn main:app``, ``python app.py``) has no package; its plugin modules are the ones beside
+    it in its own directory, and a same-named module from anywhere else on ``sys.path`` is ignored.
+
+    Args:
+        module_name: The caller's ``__name__``.
+        module_file: The caller's ``__file__``, to find the modules beside a top-level module.
+        spec_name: The caller's ``__spec__.name``; it names the module when ``__name__`` is
+            ``"__main__"`` under ``python -m``.
+        module_names: The plugin module names to look for.
+        whole_packages: Packages imported completely as well.
+    """
+    name = spec_name or module_name
+    names = tuple(module_names)
+    is_package = module_file is not None and Path(module_file).name == "__init__.py"
+    packages = parent_packages(name, is_package=is_package)
+    if packages or module_file is None:
+        return autodiscover(packages, names, whole_packages)
+    directory = Path(module_file).resolve().parent
+    beside = [
+        importlib.import_module(plugin)
+        for plugin in names
+        if _lives_in(plugin, directory) and module_exists(plugin)
+    ]
+    whole = [module for module in autodiscover([], (), whole_packages) if module not in beside]
+    return beside + whole
+
+
+def _lives_in(dotted_name: str, directory: Path) -> bool:
+    top = dotted_name.partition(".")[0]
+    try:
+        spec = importlib.util.find_spec(top)
+    except (ImportError, ValueError):
+        return False
+    if spec is None:
+        return False
+    locations = (
+        [spec.origin] if spec.origin and spec.has_location else list(spec.submodule_search_locations or ())
+    )
+    return any(Path(location).resolve().is_relative_to(directory) for location in locations if location)

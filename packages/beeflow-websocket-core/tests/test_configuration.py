@@ -1,0 +1,79 @@
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from beeflow_websocket.core.action_registry import ActionRegistryMeta
+from beeflow_websocket.core.configuration import configure_adapter
+
+type Layout = Callable[[dict[str, str]], None]
+
+CALLER = """
+from beeflow_websocket.core.configuration import configure_adapter
+
+def configure(**keywords):
+    return configure_adapter(caller_depth=1, **keywords)
+
+SETTINGS, MODULES = configure(problem_type_base_url="https://x.test/p")
+"""
+ACTION = """
+from beeflow_websocket.core.action_registry import ActionRegistryMeta
+
+class {cls}(metaclass=ActionRegistryMeta, name="{name}"):
+    pass
+"""
+
+
+@pytest.fixture
+def layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Layout]:
+    monkeypatch.syspath_prepend(str(tmp_path))
+    before = set(sys.modules)
+
+    def write(files: dict[str, str]) -> None:
+        for relative, text in files.items():
+            path = tmp_path / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+
+    yield write
+    for name in set(sys.modules) - before:
+        del sys.modules[name]
+
+
+def test_the_adapter_s_caller_is_autodiscovered(layout: Layout) -> None:
+    layout(
+        {
+            "webapp/__init__.py": "",
+            "webapp/server.py": CALLER,
+            "webapp/ws/__init__.py": "",
+            "webapp/ws/actions.py": ACTION.format(cls="Found", name="found"),
+        }
+    )
+
+    server = __import__("webapp.server").server
+
+    assert server.SETTINGS.problem_type_base_url == "https://x.test/p"
+    assert [m.__name__ for m in server.MODULES] == ["webapp.ws.actions"]
+    assert "found" in ActionRegistryMeta.registry
+
+
+def test_without_autodiscovery_nothing_is_imported() -> None:
+    settings, modules = configure_adapter(caller_depth=0, autodiscover=False)
+
+    assert (settings.problem_type_base_url, modules) == (None, [])
+
+
+@pytest.mark.parametrize(
+    ("keywords", "message"),
+    [
+        ({"autodiscover": 1}, "autodiscover must be True or False"),
+        ({"autodiscover_modules": "actions"}, "autodiscover_modules must be a list or tuple"),
+        ({"autodiscover_modules": 5}, "autodiscover_modules must be a list or tuple"),
+        ({"autodiscover_modules": [" "]}, "autodiscover_modules must hold non-blank module names"),
+        ({"autodiscover_packages": "pkg"}, "autodiscover_packages must be a list or tuple"),
+    ],
+)
+def test_wrong_keyword_types_are_clear_errors(keywords: dict[str, object], message: str) -> None:
+    with pytest.raises(TypeError, match=message):
+        configure_adapter(caller_depth=0, **keywords)  # type: ignore[arg-type]
