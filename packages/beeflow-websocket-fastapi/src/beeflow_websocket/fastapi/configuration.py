@@ -1,0 +1,71 @@
+"""``configure_beeflow_websocket`` for FastAPI: settings and live connections, kept per application."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from starlette.applications import Starlette
+
+from beeflow_websocket.core.autodiscover import CONVENTIONAL_MODULES
+from beeflow_websocket.core.configuration import configure_adapter
+from beeflow_websocket.core.local import LocalConnections
+from beeflow_websocket.core.settings import DEFAULT_SETTINGS, DispatcherSettings
+
+__all__ = ["AdapterState", "adapter_state", "configure_beeflow_websocket"]
+
+_STATE_ATTRIBUTE = "beeflow_websocket"
+
+
+@dataclass(slots=True)
+class AdapterState:
+    """What one application keeps: its protocol settings and its live connections."""
+
+    settings: DispatcherSettings = DEFAULT_SETTINGS
+    connections: LocalConnections = field(default_factory=LocalConnections)
+
+
+def configure_beeflow_websocket(
+    app: Starlette,
+    *,
+    problem_type_base_url: str | None = None,
+    autodiscover: bool = True,
+    autodiscover_modules: Iterable[str] = CONVENTIONAL_MODULES,
+    autodiscover_packages: Iterable[str] | None = None,
+) -> None:
+    """Configure Beeflow WebSocket on a FastAPI (or Starlette) application.
+
+    The settings live on this application only: two applications in one process do not see each
+    other's. Autodiscovery imports the conventional plugin modules of the package that called this
+    function and of its parent packages.
+
+    Args:
+        app: The FastAPI or Starlette application.
+        problem_type_base_url: Base of the Problem Details ``type``; ``None`` gives ``about:blank``.
+        autodiscover: Whether to import plugin modules now.
+        autodiscover_modules: The conventional module names to look for.
+        autodiscover_packages: Packages to import whole, besides the conventional modules.
+
+    Raises:
+        TypeError: A keyword has the wrong type, or ``app`` is not a Starlette application.
+        Exception: Whatever an existing plugin module raises while it is imported.
+    """
+    settings, _ = configure_adapter(
+        caller_depth=1,
+        problem_type_base_url=problem_type_base_url,
+        autodiscover=autodiscover,
+        autodiscover_modules=autodiscover_modules,
+        autodiscover_packages=autodiscover_packages,
+    )
+    if not isinstance(app, Starlette):
+        raise TypeError(f"expected a FastAPI or Starlette application, got {type(app).__name__}")
+    setattr(app.state, _STATE_ATTRIBUTE, AdapterState(settings=settings))
+
+
+def adapter_state(app: Starlette) -> AdapterState:
+    """Return the application's adapter state, creating the defaults for an unconfigured one."""
+    current = getattr(app.state, _STATE_ATTRIBUTE, None)
+    if not isinstance(current, AdapterState):
+        current = AdapterState()
+        setattr(app.state, _STATE_ATTRIBUTE, current)
+    return current

@@ -1,0 +1,88 @@
+"""``handle_beeflow_websocket``: one FastAPI WebSocket connection, served by the core dispatcher."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection
+from typing import Final
+from uuid import uuid4
+
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from beeflow_websocket.core.access_token import ACCESS_TOKEN_SUBPROTOCOL, read_access_token
+from beeflow_websocket.core.action_registry import UserId
+from beeflow_websocket.core.dispatcher import ConnectionDispatcher
+from beeflow_websocket.core.local import LocalConnections
+from beeflow_websocket.core.transport import OutboundEvent
+from beeflow_websocket.fastapi.configuration import adapter_state
+
+__all__ = ["get_access_token", "handle_beeflow_websocket"]
+
+logger: Final = logging.getLogger(__name__)
+
+
+class _StarletteTransport:
+    """Writes to one Starlette WebSocket; routes to the application's other connections."""
+
+    __slots__ = ("_connections", "_websocket")
+
+    def __init__(self, websocket: WebSocket, connections: LocalConnections) -> None:
+        self._websocket = websocket
+        self._connections = connections
+
+    async def send(self, frame: str) -> None:
+        await self._websocket.send_text(frame)
+
+    async def route(self, websocket_ids: Collection[str], event: OutboundEvent) -> None:
+        await self._connections.route(websocket_ids, event)
+
+
+def get_access_token(websocket: WebSocket) -> str | None:
+    """Return the token the client offered after the ``access-token`` subprotocol, if any.
+
+    For the application's authentication dependency; the token is never selected or echoed.
+    """
+    return read_access_token(websocket.scope.get("subprotocols", ()))
+
+
+async def handle_beeflow_websocket(
+    websocket: WebSocket,
+    *,
+    user_id: UserId,
+    websocket_id: str | None = None,
+) -> None:
+    """Accept the connection and dispatch its frames until the client leaves.
+
+    The handshake selects the ``access-token`` subprotocol when the client offered it, and no other.
+    Returns normally when the client disconnects.
+
+    Args:
+        websocket: The connection, as FastAPI passes it to a WebSocket route.
+        user_id: The authenticated user's id, from the application's own authentication.
+        websocket_id: The connection id; a random UUID by default. It must be unique among the
+            application's live connections.
+    """
+    state = adapter_state(websocket.app)
+    dispatcher = ConnectionDispatcher(
+        _StarletteTransport(websocket, state.connections),
+        websocket_id=websocket_id or str(uuid4()),
+        user_id=user_id,
+        path=websocket.url.path,
+        settings=state.settings,
+    )
+    offered = websocket.scope.get("subprotocols", ())
+    await websocket.accept(
+        subprotocol=ACCESS_TOKEN_SUBPROTOCOL if ACCESS_TOKEN_SUBPROTOCOL in offered else None
+    )
+    state.connections.add(dispatcher)
+    try:
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                return
+            text = message.get("text")
+            await dispatcher.receive(text if text is not None else message.get("bytes") or b"")
+    except WebSocketDisconnect:
+        logger.debug("connection %s closed while being written to", dispatcher.websocket_id)
+    finally:
+        state.connections.discard(dispatcher)
