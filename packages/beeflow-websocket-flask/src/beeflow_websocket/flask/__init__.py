@@ -1,1 +1,17 @@
-"""Beeflow WebSocket adapter for Flask: moves frames between Flask and the core dispatcher."""
+"""Beeflow WebSocket for Flask: serve the protocol on a Flask-Sock route.
+
+Routing and authentication stay in the application::
+
+    app = Flask(__name__)
+    sock = Sock(app)
+    configure_beeflow_websocket(app, problem_type_base_url="https://example.com/problems/websocket")
+
+    @sock.route("/ws/")
+    def websocket_endpoint(websocket) -> None:
+        handle_beeflow_websocket(websocket, user_id=g.user.id)
+"""
+
+from beeflow_websocket.flask.configuration import configure_beeflow_websocket
+from beeflow_websocket.flask.connection import get_access_token, handle_beeflow_websocket
+
+__all__ = ["configure_beeflow_websocket", "get_access_token", "handle_beeflow_websocket"]

@@ -1,0 +1,79 @@
+"""``configure_beeflow_websocket`` for Flask: settings, live connections and the event loop, per app."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from beeflow_websocket.core.access_token import ACCESS_TOKEN_SUBPROTOCOL
+from beeflow_websocket.core.autodiscover import CONVENTIONAL_MODULES
+from beeflow_websocket.core.configuration import configure_adapter
+from beeflow_websocket.core.local import LocalConnections
+from beeflow_websocket.core.settings import DEFAULT_SETTINGS, DispatcherSettings
+from beeflow_websocket.flask._bridge import EventLoopThread
+from flask import Flask
+
+__all__ = ["AdapterState", "adapter_state", "configure_beeflow_websocket"]
+
+_EXTENSION = "beeflow_websocket"
+
+
+@dataclass(slots=True)
+class AdapterState:
+    """What one application keeps: settings, live connections, and the loop its actions run on."""
+
+    settings: DispatcherSettings = DEFAULT_SETTINGS
+    connections: LocalConnections = field(default_factory=LocalConnections)
+    bridge: EventLoopThread = field(default_factory=EventLoopThread)
+
+
+def configure_beeflow_websocket(
+    app: Flask,
+    *,
+    problem_type_base_url: str | None = None,
+    autodiscover: bool = True,
+    autodiscover_modules: Iterable[str] = CONVENTIONAL_MODULES,
+    autodiscover_packages: Iterable[str] | None = None,
+) -> None:
+    """Configure Beeflow WebSocket on a Flask application.
+
+    The settings live in ``app.extensions``: two applications in one process do not see each
+    other's. The ``access-token`` subprotocol is added to Flask-Sock's ``SOCK_SERVER_OPTIONS``, so
+    that the handshake selects it when a client offers it. Autodiscovery imports the conventional
+    plugin modules of the package that called this function and of its parent packages.
+
+    Args:
+        app: The Flask application.
+        problem_type_base_url: Base of the Problem Details ``type``; ``None`` gives ``about:blank``.
+        autodiscover: Whether to import plugin modules now.
+        autodiscover_modules: The conventional module names to look for.
+        autodiscover_packages: Packages to import whole, besides the conventional modules.
+
+    Raises:
+        TypeError: A keyword has the wrong type, or ``app`` is not a Flask application.
+        Exception: Whatever an existing plugin module raises while it is imported.
+    """
+    settings, _ = configure_adapter(
+        caller_depth=1,
+        problem_type_base_url=problem_type_base_url,
+        autodiscover=autodiscover,
+        autodiscover_modules=autodiscover_modules,
+        autodiscover_packages=autodiscover_packages,
+    )
+    if not isinstance(app, Flask):
+        raise TypeError(f"expected a Flask application, got {type(app).__name__}")
+    options = app.config.setdefault("SOCK_SERVER_OPTIONS", {})
+    subprotocols = options.get("subprotocols") or []
+    subprotocols = [subprotocols] if isinstance(subprotocols, str) else list(subprotocols)
+    if ACCESS_TOKEN_SUBPROTOCOL not in subprotocols:
+        subprotocols.append(ACCESS_TOKEN_SUBPROTOCOL)
+    options["subprotocols"] = subprotocols
+    app.extensions[_EXTENSION] = AdapterState(settings=settings)
+
+
+def adapter_state(app: Flask) -> AdapterState:
+    """Return the application's adapter state, creating the defaults for an unconfigured one."""
+    current = app.extensions.get(_EXTENSION)
+    if not isinstance(current, AdapterState):
+        current = app.extensions[_EXTENSION] = AdapterState()
+    return current

@@ -1,0 +1,60 @@
+import pytest
+from flask import Flask
+
+from beeflow_websocket.core.settings import DEFAULT_SETTINGS
+from beeflow_websocket.flask import configure_beeflow_websocket
+from beeflow_websocket.flask.configuration import AdapterState, adapter_state
+
+
+def test_settings_live_on_each_application() -> None:
+    first, second = Flask("first"), Flask("second")
+
+    configure_beeflow_websocket(first, problem_type_base_url="https://one.test/p", autodiscover=False)
+    configure_beeflow_websocket(second, autodiscover=False)
+
+    assert adapter_state(first).settings.problem_type_base_url == "https://one.test/p"
+    assert adapter_state(second).settings is not adapter_state(first).settings
+    assert adapter_state(second).settings.problem_type_base_url is None
+    assert adapter_state(first).bridge is not adapter_state(second).bridge
+
+
+def test_an_unconfigured_application_gets_the_defaults() -> None:
+    app = Flask("plain")
+    state = adapter_state(app)
+
+    assert isinstance(state, AdapterState)
+    assert state.settings is DEFAULT_SETTINGS
+    assert adapter_state(app) is state
+
+
+@pytest.mark.parametrize(
+    ("options", "subprotocols"),
+    [
+        (None, ["access-token"]),
+        ({"ping_interval": 25}, ["access-token"]),
+        ({"subprotocols": "chat.v2"}, ["chat.v2", "access-token"]),
+        ({"subprotocols": ["chat.v2", "access-token"]}, ["chat.v2", "access-token"]),
+    ],
+)
+def test_the_access_token_marker_is_offered_to_flask_sock(
+    options: dict[str, object] | None, subprotocols: list[str]
+) -> None:
+    app = Flask("sock")
+    if options is not None:
+        app.config["SOCK_SERVER_OPTIONS"] = dict(options)
+
+    configure_beeflow_websocket(app, autodiscover=False)
+
+    assert app.config["SOCK_SERVER_OPTIONS"]["subprotocols"] == subprotocols
+    if options and "ping_interval" in options:
+        assert app.config["SOCK_SERVER_OPTIONS"]["ping_interval"] == 25
+
+
+def test_the_application_must_be_flask() -> None:
+    with pytest.raises(TypeError, match="expected a Flask application, got object"):
+        configure_beeflow_websocket(object(), autodiscover=False)  # type: ignore[arg-type]
+
+
+def test_wrong_keywords_are_clear_errors() -> None:
+    with pytest.raises(TypeError, match="autodiscover_modules must be a list or tuple"):
+        configure_beeflow_websocket(Flask("bad"), autodiscover_modules="actions")
