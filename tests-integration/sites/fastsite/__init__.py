@@ -1,0 +1,1 @@
+"""A test site served by a real server; its plugins are found by autodiscovery."""

@@ -1,0 +1,1 @@
+"""Actions shared by every test site, so that each adapter serves the same behaviour."""

@@ -1,0 +1,137 @@
+"""Each adapter's test site on its real server, driven by a real WebSocket client.
+
+What every adapter must do alike on a live server: round trips, bad input, autodiscovery of the
+site's ws/actions.py, reaching another connection of the same process, clean disconnects, and the
+access-token handshake.
+"""
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+from uuid import uuid4
+
+import anyio
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import InvalidStatus
+
+from serving import Server
+
+pytestmark = [pytest.mark.anyio, pytest.mark.integration]
+
+BASE = "https://example.com/problems/websocket"
+
+
+@asynccontextmanager
+async def client(server: Server, user_id: int = 1) -> AsyncIterator[ClientConnection]:
+    async with connect(server.url(), subprotocols=["access-token", f"user-{user_id}"], open_timeout=10) as ws:
+        yield ws
+
+
+async def request(
+    ws: ClientConnection, action: str, payload: dict[str, Any] | None = None, count: int = 1
+) -> list[dict[str, Any]]:
+    req_id = str(uuid4())
+    await ws.send(
+        json.dumps({"msg_id": str(uuid4()), "req_id": req_id, "action": action, "payload": payload or {}})
+    )
+    frames = [json.loads(await ws.recv()) for _ in range(count)]
+    assert all(frame.get("req_id") == req_id for frame in frames)
+    return frames
+
+
+async def test_health_round_trip_and_the_selected_subprotocol(served: Server) -> None:
+    async with client(served, user_id=5) as ws:
+        assert ws.subprotocol == "access-token"
+        [frame] = await request(ws, "health")
+        [identity] = await request(ws, "whoami")
+
+    assert (frame["event"], frame["seq"], frame["payload"]) == ("health", 1, {"status": "ok"})
+    assert frame["recipient"] == "websocket"
+    assert frame["recipient_id"] == identity["payload"]["websocket_id"]
+    assert identity["payload"]["user_id"] == "5"
+    assert identity["seq"] == 2
+
+
+async def test_the_site_s_ws_actions_were_autodiscovered(served: Server) -> None:
+    async with client(served) as ws:
+        frames = await request(ws, "countdown", {"from": 3}, count=3)
+
+    assert [(f["event"], f["seq"], f["payload"]) for f in frames] == [
+        ("counted", 1, {"n": 3}),
+        ("counted", 2, {"n": 2}),
+        ("counted", 3, {"n": 1}),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("frame", "detail"),
+    [
+        ("not json", "The message is not valid JSON (line 1, column 2)."),
+        (b"\xff\xfe", "The binary message is not UTF-8 text."),
+        ("[1, 2]", "The message must be a JSON object, got an array."),
+        ('{"action": "echo"}', None),
+    ],
+)
+async def test_bad_input_gets_a_problem_and_the_connection_survives(
+    served: Server, frame: str | bytes, detail: str | None
+) -> None:
+    async with client(served) as ws:
+        await ws.send(frame)
+        error = json.loads(await ws.recv())
+        [echo] = await request(ws, "echo", {"still": "here"})
+
+    assert (error["status"], error["code"]) == (400, "invalid_websocket_message")
+    assert error["type"] == f"{BASE}/invalid-message"
+    assert error["instance"] == "/ws/"
+    if detail:
+        assert error["detail"] == detail
+    assert (echo["payload"], echo["seq"]) == ({"still": "here"}, 1)
+
+
+async def test_unknown_and_failing_actions(served: Server) -> None:
+    async with client(served) as ws:
+        [unknown] = await request(ws, "launch")
+        before, failure = await request(ws, "fail", count=2)
+
+    assert (unknown["code"], unknown["type"]) == ("unknown_websocket_action", f"{BASE}/unknown-action")
+    assert before["payload"] == {"before": "failure"}
+    assert (failure["status"], failure["code"]) == (500, "internal_error")
+    assert "secret ingredient" not in json.dumps(failure)
+    assert "secret ingredient" in served.output()
+
+
+async def test_two_connections_of_one_process_reach_each_other(served: Server) -> None:
+    async with client(served, user_id=1) as alice, client(served, user_id=2) as bob:
+        [bob_identity] = await request(bob, "whoami")
+        bob_id = bob_identity["payload"]["websocket_id"]
+        [confirmation] = await request(alice, "notify", {"to": bob_id, "text": "hello"})
+        notified = json.loads(await bob.recv())
+        [gone] = await request(alice, "notify", {"to": "no-such-connection"})
+
+    assert confirmation["payload"] == {"sent_to": bob_id}
+    assert (notified["event"], notified["payload"], notified["seq"]) == ("notified", {"text": "hello"}, 2)
+    assert notified["req_id"] == confirmation["req_id"]
+    assert gone["payload"] == {"sent_to": "no-such-connection"}
+
+
+async def test_a_clean_disconnect_logs_no_error(served: Server) -> None:
+    start = len(served.output())
+    for _ in range(3):
+        async with client(served) as ws:
+            await request(ws, "health")
+    await anyio.sleep(0.3)
+    async with client(served) as ws:
+        await request(ws, "health")
+
+    logged = served.output()[start:]
+    assert "Traceback" not in logged
+    assert "ERROR" not in logged
+
+
+async def test_a_missing_or_bad_token_refuses_the_handshake(served: Server) -> None:
+    for subprotocols in (["access-token", "forged"], ["access-token"], None):
+        with pytest.raises(InvalidStatus):
+            async with connect(served.url(), subprotocols=subprotocols, open_timeout=10):  # type: ignore[arg-type]
+                pass
