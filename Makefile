@@ -8,7 +8,7 @@ FLASK := packages/beeflow-websocket-flask
 PYTEST := $(RUN) pytest
 
 .DEFAULT_GOAL := help
-.PHONY: help sync lock test test-core test-django test-fastapi test-flask test-integration \
+.PHONY: help sync lock demo test test-core test-django test-fastapi test-flask test-integration \
 	mypy mypy-core mypy-django mypy-fastapi mypy-flask lint format build clean
 
 help: ## Show this help
@@ -19,6 +19,9 @@ sync: ## Install every package of the workspace and the dev tools from uv.lock
 
 lock: ## Update uv.lock after changing a pyproject.toml
 	$(UV) lock
+
+demo: ## Serve the demo application on http://127.0.0.1:8000/ (FastAPI, in memory)
+	$(RUN) uvicorn demo.app:app --app-dir examples --host 127.0.0.1 --port 8000
 
 test: test-core test-django test-fastapi test-flask test-integration ## Run every test suite
 

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 SITES = Path(__file__).resolve().parent / "sites"
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 def free_port() -> int:
@@ -48,8 +49,9 @@ class Server:
 def start_server(
     name: str, command: list[str], log: Path, port: int, env: dict[str, str] | None = None
 ) -> Server:
-    """Start ``command`` with the test sites importable, and wait until it accepts connections."""
-    environment = os.environ | {"PYTHONPATH": str(SITES), "PYTHONUNBUFFERED": "1"} | (env or {})
+    """Start ``command`` with the test sites and examples importable; wait until it accepts connections."""
+    path = os.pathsep.join([str(SITES), str(EXAMPLES)])
+    environment = os.environ | {"PYTHONPATH": path, "PYTHONUNBUFFERED": "1"} | (env or {})
     with log.open("wb") as sink:
         process = subprocess.Popen(command, cwd=SITES, env=environment, stdout=sink, stderr=subprocess.STDOUT)
     server = Server(name, port, process, log)
@@ -78,6 +80,10 @@ def fastapi_command(port: int) -> list[str]:
         str(port),
         "--no-access-log",
     ]
+
+
+def demo_command(port: int) -> list[str]:
+    return [sys.executable, "-m", "uvicorn", "demo.app:app", "--host", "127.0.0.1", "--port", str(port)]
 
 
 def flask_command(port: int) -> list[str]:
