@@ -5,13 +5,14 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from flask import Flask
+
 from beeflow_websocket.core.access_token import ACCESS_TOKEN_SUBPROTOCOL
 from beeflow_websocket.core.autodiscover import CONVENTIONAL_MODULES
 from beeflow_websocket.core.configuration import configure_adapter
 from beeflow_websocket.core.local import LocalConnections
 from beeflow_websocket.core.settings import DEFAULT_SETTINGS, DispatcherSettings
 from beeflow_websocket.flask._bridge import EventLoopThread
-from flask import Flask
 
 __all__ = ["AdapterState", "adapter_state", "configure_beeflow_websocket"]
 

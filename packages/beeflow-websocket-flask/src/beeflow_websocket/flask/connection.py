@@ -8,6 +8,7 @@ from collections.abc import Collection
 from typing import Final, Protocol
 from uuid import uuid4
 
+from flask import current_app, request
 from simple_websocket import ConnectionClosed  # type: ignore[import-untyped]
 
 from beeflow_websocket.core.access_token import read_access_token, split_subprotocol_header
@@ -16,7 +17,6 @@ from beeflow_websocket.core.dispatcher import ConnectionDispatcher
 from beeflow_websocket.core.local import LocalConnections
 from beeflow_websocket.core.transport import OutboundEvent
 from beeflow_websocket.flask.configuration import adapter_state
-from flask import current_app, request
 
 __all__ = ["FlaskSockWebSocket", "get_access_token", "handle_beeflow_websocket"]
 

@@ -1,0 +1,88 @@
+"""Authenticate a WebSocket with the access token offered as a subprotocol.
+
+A browser client sends the public marker and then the token::
+
+    new WebSocket("wss://example.com/ws/", ["access-token", accessToken]);
+
+:class:`AccessTokenAuthMiddleware` hands the token to the project's resolver and puts the user it
+returns in ``scope["user"]``; the consumer then accepts or refuses the connection. The handshake
+selects only the marker, so the token is never echoed; it is removed from the scope the inner
+application sees, and it never appears in a log record.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import traceback
+from collections.abc import Awaitable, Callable
+from typing import Any, Final
+
+from channels.db import database_sync_to_async
+from channels.middleware import BaseMiddleware
+from django.contrib.auth.models import AnonymousUser
+
+from beeflow_websocket.core.access_token import read_access_token
+
+__all__ = ["AccessTokenAuthMiddleware", "UserResolver"]
+
+logger: Final = logging.getLogger(__name__)
+
+type UserResolver = Callable[[str], object] | Callable[[str], Awaitable[object]]
+"""Turns a token into a user (or ``None``); synchronous or asynchronous."""
+
+type ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
+
+
+class AccessTokenAuthMiddleware(BaseMiddleware):  # type: ignore[misc]
+    """Populate ``scope["user"]`` from the token that follows the ``access-token`` subprotocol.
+
+    Args:
+        app: The inner ASGI application, usually a ``URLRouter``.
+        user_resolver: Validates the token and returns the user, or ``None``. An asynchronous resolver
+            is awaited; a synchronous one runs through Channels' ``database_sync_to_async``, so Django
+            ORM lookups do not run on the event loop.
+
+    An absent token, a resolver that returns ``None`` or a user that is not authenticated gives an
+    ``AnonymousUser``, which the bundled consumer refuses. A resolver that raises is logged (with the
+    token redacted) and also gives an ``AnonymousUser``: the connection is refused, the server lives.
+    """
+
+    def __init__(self, app: ASGIApp, user_resolver: UserResolver) -> None:
+        super().__init__(app)
+        if not callable(user_resolver):
+            raise TypeError(f"user_resolver must be callable, got {type(user_resolver).__name__}")
+        self.user_resolver = user_resolver
+        self._resolve: Callable[[str], Awaitable[object]] = (
+            user_resolver if _is_async(user_resolver) else database_sync_to_async(user_resolver)  # type: ignore[assignment]
+        )
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """Resolve the user, then run the inner application with a copy of the scope."""
+        # Copy the scope before changing it, so nothing leaks upstream.
+        scope = dict(scope)
+        subprotocols = list(scope.get("subprotocols") or ())
+        token = read_access_token(subprotocols)
+        if token is not None:
+            scope["subprotocols"] = [offered for offered in subprotocols if offered != token]
+        scope["user"] = await self._user_for(token)
+        await super().__call__(scope, receive, send)
+
+    async def _user_for(self, token: str | None) -> object:
+        if token is None:
+            return AnonymousUser()
+        try:
+            user = await self._resolve(token)
+        except Exception as error:
+            details = "".join(traceback.format_exception(error)).replace(token, "[redacted]")
+            logger.error("the access-token resolver raised; the connection is refused\n%s", details)
+            return AnonymousUser()
+        if user is None or not getattr(user, "is_authenticated", False):
+            return AnonymousUser()
+        return user
+
+
+def _is_async(resolver: Callable[..., object]) -> bool:
+    return inspect.iscoroutinefunction(resolver) or inspect.iscoroutinefunction(
+        getattr(resolver, "__call__", None)  # noqa: B004 - an object with an async __call__
+    )

@@ -1,0 +1,1 @@
+"""An installed app for the tests: its plugin modules are found by autodiscovery."""

@@ -1,0 +1,3 @@
+"""A plugin module that fails to import."""
+
+raise LookupError("faulty plugin module")
