@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from serving import SERVER_COMMANDS, Server, free_port, start_server
+from serving import SERVER_COMMANDS, Server, free_port, prepare_django_site, redis_command, start_server
 
 REPOSITORY = Path(__file__).resolve().parent.parent
 
@@ -29,8 +29,17 @@ def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     """Each adapter's test site on its real server, one after the other."""
     name: str = request.param
     port = free_port()
-    server = start_server(
-        name, SERVER_COMMANDS[name](port), tmp_path_factory.mktemp(name) / "server.log", port
-    )
+    workdir = tmp_path_factory.mktemp(name)
+    env = prepare_django_site(workdir / "db.sqlite3") if name == "django" else None
+    server = start_server(name, SERVER_COMMANDS[name](port), workdir / "server.log", port, env)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """A real Redis on a free loopback port, for delivery that crosses processes."""
+    port = free_port()
+    server = start_server("redis", redis_command(port), tmp_path_factory.mktemp("redis") / "server.log", port)
     yield server
     server.stop()

@@ -1,6 +1,7 @@
 """Real servers for the integration tests: started as subprocesses on 127.0.0.1, each on a free port."""
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -94,4 +95,34 @@ def flask_command(port: int) -> list[str]:
     ]  # fmt: skip
 
 
-SERVER_COMMANDS = {"fastapi": fastapi_command, "flask": flask_command}
+def django_command(port: int) -> list[str]:
+    return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "djangosite.asgi:application"]
+
+
+def redis_command(port: int) -> list[str]:
+    """A throwaway Redis on loopback: no persistence, nothing written to disk."""
+    executable = shutil.which("redis-server")
+    if executable is None:
+        pytest.fail("redis-server is not installed; .ci/run installs it (apt-get install redis-server)")
+    return [executable, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"]
+
+
+def prepare_django_site(database: Path, users: int = 5) -> dict[str, str]:
+    """Migrate a fresh SQLite database for the Django site and create users 1..N (password "pw").
+
+    Returns the environment a server of the site needs.
+    """
+    env = {"DJANGOSITE_DB": str(database), "DJANGO_SETTINGS_MODULE": "djangosite.settings"}
+    environment = os.environ | {"PYTHONPATH": str(SITES)} | env
+    create_users = (
+        "import django; django.setup()\n"
+        "from django.contrib.auth.models import User\n"
+        f"for n in range(1, {users + 1}):\n"
+        "    User.objects.create_user(pk=n, username=f'user{n}', password='pw')\n"
+    )
+    for command in (["-m", "django", "migrate", "--verbosity", "0"], ["-c", create_users]):
+        subprocess.run([sys.executable, *command], cwd=SITES, env=environment, check=True)
+    return env
+
+
+SERVER_COMMANDS = {"django": django_command, "fastapi": fastapi_command, "flask": flask_command}

@@ -21,11 +21,13 @@ from serving import Server
 pytestmark = [pytest.mark.anyio, pytest.mark.integration]
 
 BASE = "https://example.com/problems/websocket"
+ORIGIN = "http://127.0.0.1"  # browsers always send one; the Django site checks it
 
 
 @asynccontextmanager
 async def client(server: Server, user_id: int = 1) -> AsyncIterator[ClientConnection]:
-    async with connect(server.url(), subprotocols=["access-token", f"user-{user_id}"], open_timeout=10) as ws:
+    subprotocols = ["access-token", f"user-{user_id}"]
+    async with connect(server.url(), subprotocols=subprotocols, origin=ORIGIN, open_timeout=10) as ws:
         yield ws
 
 
@@ -133,5 +135,5 @@ async def test_a_clean_disconnect_logs_no_error(served: Server) -> None:
 async def test_a_missing_or_bad_token_refuses_the_handshake(served: Server) -> None:
     for subprotocols in (["access-token", "forged"], ["access-token"], None):
         with pytest.raises(InvalidStatus):
-            async with connect(served.url(), subprotocols=subprotocols, open_timeout=10):  # type: ignore[arg-type]
+            async with connect(served.url(), subprotocols=subprotocols, origin=ORIGIN, open_timeout=10):  # type: ignore[arg-type]
                 pass

@@ -1,0 +1,120 @@
+"""The Django adapter under daphne: both authentication paths, and nothing lost under load."""
+
+import json
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+from uuid import uuid4
+
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+from websockets.exceptions import InvalidStatus
+
+from serving import Server, django_command, free_port, prepare_django_site, start_server
+
+pytestmark = [pytest.mark.anyio, pytest.mark.integration]
+
+ORIGIN = "http://127.0.0.1"
+
+
+@pytest.fixture(scope="module")
+def daphne(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    workdir = tmp_path_factory.mktemp("daphne")
+    port = free_port()
+    server = start_server(
+        "daphne",
+        django_command(port),
+        workdir / "server.log",
+        port,
+        prepare_django_site(workdir / "db.sqlite3"),
+    )
+    yield server
+    server.stop()
+
+
+def envelope(action: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"msg_id": str(uuid4()), "req_id": str(uuid4()), "action": action, "payload": payload or {}}
+
+
+async def whoami(ws: ClientConnection) -> dict[str, Any]:
+    await ws.send(json.dumps(envelope("whoami")))
+    payload: dict[str, Any] = json.loads(await ws.recv())["payload"]
+    return payload
+
+
+def session_cookie(server: Server, username: str, password: str) -> str:
+    data = urllib.parse.urlencode({"username": username, "password": password}).encode()
+    request = urllib.request.Request(f"http://127.0.0.1:{server.port}/login/", data=data, method="POST")
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+        assert response.status == 204
+        cookie = response.headers["Set-Cookie"]
+    return str(cookie.split(";")[0])
+
+
+async def test_a_session_cookie_of_a_real_user_at_a_custom_path(daphne: Server) -> None:
+    cookie = session_cookie(daphne, "user3", "pw")
+
+    async with connect(daphne.url("/api/ws/"), origin=ORIGIN, additional_headers={"Cookie": cookie}) as ws:
+        identity = await whoami(ws)
+        assert ws.subprotocol is None
+
+    assert identity["user_id"] == "3"
+    assert identity["websocket_id"].startswith("specific.")
+
+
+async def test_no_session_is_refused(daphne: Server) -> None:
+    with pytest.raises(InvalidStatus) as refused:
+        async with connect(daphne.url("/api/ws/"), origin=ORIGIN):
+            pass
+
+    assert refused.value.response.status_code == 403
+
+
+@pytest.mark.parametrize("path", ["/ws/", "/async-token/ws/"], ids=["sync-resolver", "async-resolver"])
+async def test_an_access_token_selects_only_the_marker(daphne: Server, path: str) -> None:
+    async with connect(daphne.url(path), origin=ORIGIN, subprotocols=["access-token", "user-4"]) as ws:  # type: ignore[list-item]
+        identity = await whoami(ws)
+        assert ws.subprotocol == "access-token"
+        assert ws.response is not None
+        assert ws.response.headers["Sec-WebSocket-Protocol"] == "access-token"
+
+    assert identity["user_id"] == "4"
+    assert "user-4" not in daphne.output()
+
+
+@pytest.mark.parametrize("path", ["/ws/", "/async-token/ws/"], ids=["sync-resolver", "async-resolver"])
+@pytest.mark.parametrize(
+    "subprotocols",
+    [["access-token", "user-999"], ["access-token", "forged"], None],
+    ids=["unknown-user", "bad-token", "no-token"],
+)
+async def test_a_missing_or_bad_token_is_refused(
+    daphne: Server, path: str, subprotocols: list[str] | None
+) -> None:
+    with pytest.raises(InvalidStatus) as refused:
+        async with connect(daphne.url(path), origin=ORIGIN, subprotocols=subprotocols):  # type: ignore[arg-type]
+            pass
+
+    assert refused.value.response.status_code == 403
+
+
+async def test_a_foreign_origin_is_refused(daphne: Server) -> None:
+    with pytest.raises(InvalidStatus):
+        async with connect(
+            daphne.url(), origin="https://evil.example", subprotocols=["access-token", "user-1"]
+        ):  # type: ignore[list-item]
+            pass
+
+
+async def test_nothing_is_lost_when_a_connection_pipelines_many_requests(daphne: Server) -> None:
+    requests = [envelope("countdown", {"from": 3}) for _ in range(100)]
+    async with connect(daphne.url(), origin=ORIGIN, subprotocols=["access-token", "user-1"]) as ws:  # type: ignore[list-item]
+        for request in requests:
+            await ws.send(json.dumps(request))
+        frames = [json.loads(await ws.recv()) for _ in range(300)]
+
+    assert [frame["seq"] for frame in frames] == list(range(1, 301))
+    assert [(frame["req_id"], frame["payload"]["n"]) for frame in frames] == [
+        (request["req_id"], n) for request in requests for n in (3, 2, 1)
+    ]
