@@ -14,15 +14,16 @@ from channels.security.websocket import AllowedHostsOriginValidator
 from django.core.asgi import get_asgi_application
 from django.urls import path
 
+from beeflow_websocket.django.authentication import AccessTokenAuthMiddleware
+from beeflow_websocket.django.consumer import WebSocketConsumer
+from beeflow_websocket.django.routing import websocket_urlpatterns
+
+# As in the published setup, the imports above come before Django is set up.
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "djangosite.settings")
 
 django_asgi_app = get_asgi_application()
 
 from django.contrib.auth.models import User  # noqa: E402 - needs the app registry
-
-from beeflow_websocket.django.authentication import AccessTokenAuthMiddleware  # noqa: E402
-from beeflow_websocket.django.consumer import WebSocketConsumer  # noqa: E402
-from beeflow_websocket.django.routing import websocket_urlpatterns  # noqa: E402
 
 
 def user_id_of(token: str) -> int | None:

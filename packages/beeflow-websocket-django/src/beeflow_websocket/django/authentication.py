@@ -20,7 +20,6 @@ from typing import Any, Final
 
 from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
-from django.contrib.auth.models import AnonymousUser
 
 from beeflow_websocket.core.access_token import read_access_token
 
@@ -69,6 +68,9 @@ class AccessTokenAuthMiddleware(BaseMiddleware):  # type: ignore[misc]
         await super().__call__(scope, receive, send)
 
     async def _user_for(self, token: str | None) -> object:
+        # Imported here: asgi.py imports this module before Django is set up, as the docs show.
+        from django.contrib.auth.models import AnonymousUser
+
         if token is None:
             return AnonymousUser()
         try:
