@@ -12,7 +12,7 @@ from uuid import uuid4
 import pytest
 from flask import Flask
 from pydantic_core import from_json, to_json
-from simple_websocket import ConnectionClosed  # type: ignore[import-untyped]
+from simple_websocket import ConnectionClosed
 
 from beeflow_websocket.flask import configure_beeflow_websocket, get_access_token, handle_beeflow_websocket
 from beeflow_websocket.flask.configuration import adapter_state

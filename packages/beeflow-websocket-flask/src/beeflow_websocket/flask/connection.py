@@ -9,7 +9,7 @@ from typing import Final, Protocol
 from uuid import uuid4
 
 from flask import current_app, request
-from simple_websocket import ConnectionClosed  # type: ignore[import-untyped]
+from simple_websocket import ConnectionClosed
 
 from beeflow_websocket.core.access_token import read_access_token, split_subprotocol_header
 from beeflow_websocket.core.action_registry import UserId
