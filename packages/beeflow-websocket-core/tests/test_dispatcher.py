@@ -245,7 +245,10 @@ async def test_a_failing_action_is_a_500_without_its_exception_text(caplog: pyte
     assert LEAK not in "".join(client.raw_frames)
     assert "Traceback" not in "".join(client.raw_frames)
     [record] = [r for r in caplog.records if r.levelno == logging.ERROR]
-    assert record.getMessage() == f"action 'fragile' failed (req_id={req_id})"
+    assert record.getMessage().startswith("action 'fragile' failed after ")
+    assert record.getMessage().endswith(f" ms (req_id={req_id}, events=1)")
+    fields = tuple(getattr(record, name) for name in ("action", "req_id", "outcome", "events"))
+    assert fields == ("fragile", str(req_id), "failed", 1)
     assert record.exc_info is not None
     assert str(record.exc_info[1]) == LEAK
     assert answer[0]["seq"] == 2
@@ -340,7 +343,10 @@ async def test_a_domain_problem_reaches_the_client_after_earlier_events(
         "instance": "/ws/",
         "seat": "12A",
     }
-    assert f"action 'book' answered 409 seat_taken (req_id={req_id})" in caplog.text
+    [record] = [r for r in caplog.records if getattr(r, "action", None) == "book"]
+    assert record.levelno == logging.INFO
+    assert record.getMessage().startswith("action 'book' answered 409 seat_taken in ")
+    assert record.getMessage().endswith(f" ms (req_id={req_id}, events=1)")
 
 
 async def test_a_problem_whose_extensions_json_cannot_carry_becomes_a_500(
@@ -454,6 +460,8 @@ async def test_only_other_connections_go_through_route() -> None:
     transport = Recorder()
     dispatcher = ConnectionDispatcher(transport, websocket_id="me", user_id=1, path="/api/ws/")
     await dispatcher.receive(envelope(action="ping"))
+    await dispatcher.wait_idle()
+    await dispatcher.close()
 
     assert len(transport.sent) == 1
     [(ids, event)] = transport.routed
@@ -468,5 +476,6 @@ async def test_the_instance_member_is_the_connection_path() -> None:
     dispatcher = ConnectionDispatcher(transport, websocket_id="me", user_id=uuid4(), path="/api/ws/")
 
     await dispatcher.receive("{}")
+    await dispatcher.wait_idle()
 
     assert from_json(transport.sent[0])["instance"] == "/api/ws/"

@@ -31,7 +31,7 @@ async def test_a_closed_client_is_no_longer_reachable() -> None:
     client = ActionTestClient(websocket_id="gone")
     other = ActionTestClient(connections=client.connections)
 
-    client.close()
+    await client.close()
 
     assert "gone" not in other.connections
     assert client.websocket_id != other.websocket_id

@@ -7,7 +7,13 @@ from beeflow_websocket.django import configuration
 
 
 def test_defaults() -> None:
-    assert configuration.dispatcher_settings().problem_type_base_url is None
+    settings = configuration.dispatcher_settings()
+    assert settings.problem_type_base_url is None
+    assert (settings.max_message_size, settings.max_concurrent_actions, settings.max_pending_messages) == (
+        1024 * 1024,
+        1,
+        32,
+    )
     assert configuration.autodiscover_enabled() is True
     assert configuration.autodiscover_modules() == CONVENTIONAL_MODULES
     assert configuration.autodiscover_packages() == ()
@@ -18,6 +24,9 @@ def test_defaults() -> None:
     BEEFLOW_WEBSOCKET_AUTODISCOVER=False,
     BEEFLOW_WEBSOCKET_AUTODISCOVER_MODULES=["handlers"],
     BEEFLOW_WEBSOCKET_AUTODISCOVER_PACKAGES=("plugins",),
+    BEEFLOW_WEBSOCKET_MAX_MESSAGE_SIZE=2048,
+    BEEFLOW_WEBSOCKET_MAX_CONCURRENT_ACTIONS=4,
+    BEEFLOW_WEBSOCKET_MAX_PENDING_MESSAGES=64,
 )
 def test_settings_are_read() -> None:
     assert (
@@ -26,6 +35,12 @@ def test_settings_are_read() -> None:
     assert configuration.autodiscover_enabled() is False
     assert configuration.autodiscover_modules() == ("handlers",)
     assert configuration.autodiscover_packages() == ("plugins",)
+    limits = configuration.dispatcher_settings()
+    assert (limits.max_message_size, limits.max_concurrent_actions, limits.max_pending_messages) == (
+        2048,
+        4,
+        64,
+    )
 
 
 @pytest.mark.parametrize(
@@ -34,6 +49,9 @@ def test_settings_are_read() -> None:
         ("BEEFLOW_WEBSOCKET_PROBLEM_TYPE_BASE_URL", 42, configuration.dispatcher_settings),
         ("BEEFLOW_WEBSOCKET_PROBLEM_TYPE_BASE_URL", " ", configuration.dispatcher_settings),
         ("BEEFLOW_WEBSOCKET_AUTODISCOVER", "no", configuration.autodiscover_enabled),
+        ("BEEFLOW_WEBSOCKET_MAX_MESSAGE_SIZE", "1MB", configuration.dispatcher_settings),
+        ("BEEFLOW_WEBSOCKET_MAX_CONCURRENT_ACTIONS", 0, configuration.dispatcher_settings),
+        ("BEEFLOW_WEBSOCKET_MAX_PENDING_MESSAGES", True, configuration.dispatcher_settings),
         ("BEEFLOW_WEBSOCKET_AUTODISCOVER_MODULES", "actions", configuration.autodiscover_modules),
         ("BEEFLOW_WEBSOCKET_AUTODISCOVER_MODULES", {"actions"}, configuration.autodiscover_modules),
         ("BEEFLOW_WEBSOCKET_AUTODISCOVER_MODULES", ["actions", 3], configuration.autodiscover_modules),

@@ -122,3 +122,23 @@ def test_the_application_must_be_starlette() -> None:
 def test_a_blank_base_url_is_refused() -> None:
     with pytest.raises(ValueError, match="problem_type_base_url"):
         configure_beeflow_websocket(FastAPI(), problem_type_base_url=" ", autodiscover=False)
+
+
+def test_limits_are_kept_with_the_settings() -> None:
+    app = FastAPI()
+    configure_beeflow_websocket(
+        app, autodiscover=False, max_message_size=4096, max_concurrent_actions=4, max_pending_messages=8
+    )
+
+    settings = adapter_state(app).settings
+    assert (settings.max_message_size, settings.max_concurrent_actions, settings.max_pending_messages) == (
+        4096,
+        4,
+        8,
+    )
+
+
+@pytest.mark.parametrize("keyword", ["max_message_size", "max_concurrent_actions", "max_pending_messages"])
+def test_limits_must_be_positive(keyword: str) -> None:
+    with pytest.raises(ValueError, match=f"{keyword} must be a positive integer"):
+        configure_beeflow_websocket(FastAPI(), autodiscover=False, **{keyword: 0})  # type: ignore[arg-type]

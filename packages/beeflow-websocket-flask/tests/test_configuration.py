@@ -58,3 +58,15 @@ def test_the_application_must_be_flask() -> None:
 def test_wrong_keywords_are_clear_errors() -> None:
     with pytest.raises(TypeError, match="autodiscover_modules must be a list or tuple"):
         configure_beeflow_websocket(Flask("bad"), autodiscover_modules="actions")
+
+
+def test_limits_are_kept_with_the_settings() -> None:
+    app = Flask("limits")
+    configure_beeflow_websocket(app, autodiscover=False, max_message_size=4096, max_concurrent_actions=3)
+
+    settings = adapter_state(app).settings
+    assert (settings.max_message_size, settings.max_concurrent_actions, settings.max_pending_messages) == (
+        4096,
+        3,
+        32,
+    )

@@ -5,6 +5,7 @@ tests-integration. Here the connection object is replaced by one that replays fr
 """
 
 import logging
+import threading
 from collections import deque
 from collections.abc import Iterator
 from uuid import uuid4
@@ -19,19 +20,24 @@ from beeflow_websocket.flask.configuration import adapter_state
 
 
 class ReplayedConnection:
-    """Hands out the given frames, then behaves as a connection the client has closed."""
+    """Hands out the given frames; once ``answers`` frames were sent back, the client closes."""
 
-    def __init__(self, *frames: str | bytes | None) -> None:
+    def __init__(self, *frames: str | bytes | None, answers: int) -> None:
         self.inbound = deque(frames)
         self.sent: list[str | bytes] = []
+        self.answered = threading.Event()
+        self.answers = answers
 
     def receive(self, timeout: float | None = None) -> str | bytes | None:
         if not self.inbound:
+            assert self.answered.wait(10), f"only {len(self.sent)} of {self.answers} answers were sent"
             raise ConnectionClosed(1000, "")
         return self.inbound.popleft()
 
     def send(self, data: str | bytes) -> None:
         self.sent.append(data)
+        if len(self.sent) >= self.answers:
+            self.answered.set()
 
 
 def envelope(action: str) -> str:
@@ -50,7 +56,7 @@ def test_frames_are_answered_in_order_until_the_client_leaves(
     app: Flask, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG)
-    connection = ReplayedConnection(envelope("health"), "nope", None, envelope("health").encode())
+    connection = ReplayedConnection(envelope("health"), "nope", None, envelope("health").encode(), answers=3)
 
     with app.test_request_context("/api/ws/"):
         handle_beeflow_websocket(connection, user_id=3, websocket_id="conn-3")
@@ -78,7 +84,9 @@ def test_the_connection_is_reachable_while_it_is_open(app: Flask) -> None:
             return super().receive(timeout)
 
     with app.test_request_context("/ws/"):
-        handle_beeflow_websocket(Watching(envelope("health")), user_id="auth0|1", websocket_id="watched")
+        handle_beeflow_websocket(
+            Watching(envelope("health"), answers=1), user_id="auth0|1", websocket_id="watched"
+        )
 
     assert seen == [True, True]
 

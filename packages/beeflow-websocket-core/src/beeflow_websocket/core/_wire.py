@@ -18,7 +18,12 @@ from pydantic_core import ErrorDetails, from_json, to_json
 
 from beeflow_websocket.core.event_registry import EventPluginProtocol
 from beeflow_websocket.core.payloads import WebSocketActionPayload
-from beeflow_websocket.core.problems import InvalidMessage, WebSocketProblem, problem_type
+from beeflow_websocket.core.problems import (
+    InvalidActionPayload,
+    InvalidMessage,
+    WebSocketProblem,
+    problem_type,
+)
 from beeflow_websocket.core.transport import OutboundEvent
 
 __all__ = [
@@ -30,6 +35,7 @@ __all__ = [
     "read_req_id",
     "stamp",
     "validate_envelope",
+    "validate_payload",
 ]
 
 _VERSION_4: Final = (0x4000 << 64) | (0x8000 << 48)
@@ -90,10 +96,26 @@ def validate_envelope(data: dict[str, object]) -> WebSocketActionPayload:
     try:
         return WebSocketActionPayload.model_validate(data)
     except ValidationError as error:
-        items = [_field_error(detail) for detail in error.errors(include_url=False, include_input=False)]
-        fields = "; ".join(f"{_dotted_loc(item['loc'])} {item['msg']}" for item in items)
-        errors: list[JsonValue] = list(items)
+        errors, fields = _field_errors(error, friendly=True)
         raise InvalidMessage(f"Invalid action envelope: {fields}.", extensions={"errors": errors}) from None
+
+
+def validate_payload(model: type[BaseModel] | None, message: WebSocketActionPayload) -> object:
+    """Validate the envelope's payload against an action's declared model (``None``: keep it as is).
+
+    Raises:
+        InvalidActionPayload: The payload does not fit; ``errors`` lists each wrong field, with its
+            path from the envelope (``["payload", ...]``).
+    """
+    if model is None:
+        return message.payload
+    try:
+        return model.model_validate(message.payload)
+    except ValidationError as error:
+        errors, fields = _field_errors(error, friendly=False, prefix=("payload",))
+        raise InvalidActionPayload(
+            f"Invalid payload for action {quoted(message.action)}: {fields}.", extensions={"errors": errors}
+        ) from None
 
 
 def encode_event(event: EventPluginProtocol) -> OutboundEvent:
@@ -183,10 +205,27 @@ _FRIENDLY_MESSAGES: Final = {
 }
 
 
-def _field_error(detail: ErrorDetails) -> dict[str, JsonValue]:
+def _field_errors(
+    error: ValidationError, *, friendly: bool, prefix: tuple[str, ...] = ()
+) -> tuple[list[JsonValue], str]:
+    """The ``errors`` extension member, and the same errors as one sentence for ``detail``."""
+    items = [
+        _field_error(detail, friendly=friendly, prefix=prefix)
+        for detail in error.errors(include_url=False, include_input=False, include_context=False)
+    ]
+    sentence = "; ".join(f"{_dotted_loc(item['loc'])} {_lowered(item['msg'])}" for item in items)
+    return list[JsonValue](items), sentence
+
+
+def _field_error(detail: ErrorDetails, *, friendly: bool, prefix: tuple[str, ...]) -> dict[str, JsonValue]:
     kind = detail["type"]
-    message = _FRIENDLY_MESSAGES.get(kind, detail["msg"])
-    return {"loc": list(detail["loc"]), "msg": message, "type": kind}
+    message = _FRIENDLY_MESSAGES.get(kind, detail["msg"]) if friendly else detail["msg"]
+    return {"loc": [*prefix, *detail["loc"]], "msg": message, "type": kind}
+
+
+def _lowered(message: JsonValue) -> str:
+    text = str(message)
+    return text[:1].lower() + text[1:]
 
 
 def _dotted_loc(loc: JsonValue) -> str:

@@ -1,32 +1,41 @@
 """Actions: what a client can ask for, registered by name.
 
 An action is a class whose ``execute`` is an async generator: it yields zero, one or many events
-and may raise a :class:`~beeflow_websocket.core.problems.WebSocketProblem` to answer with an error::
+and may raise a :class:`~beeflow_websocket.core.problems.WebSocketProblem` to answer with an error.
+Subclass :class:`Action` with a pydantic model to have the payload validated before the action runs,
+and typed inside it::
 
-    class Health(metaclass=ActionRegistryMeta, name="health"):
+    class Greeting(BaseModel):
+        name: str
+
+    class Greet(Action[Greeting], name="greet"):
         async def execute(
-            self, message: WebSocketActionPayload, context: ActionContext
-        ) -> AsyncIterator[HealthEvent]:
-            yield HealthEvent(
-                recipient="websocket", recipient_id=context.websocket_id, req_id=message.req_id
-            )
+            self, message: ActionMessage[Greeting], context: ActionContext
+        ) -> AsyncIterator[Greeted]:
+            yield Greeted(..., payload={"text": f"Hello, {message.payload.name}"})
 
-A fresh instance runs each request, so an action may keep per-request state on ``self``.
+The 0.3.0 form, a class with ``metaclass=ActionRegistryMeta`` whose ``execute`` takes a
+``WebSocketActionPayload``, keeps working and receives the payload as a plain object. A fresh
+instance runs each request, so an action may keep per-request state on ``self``.
 """
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import ClassVar, Protocol, runtime_checkable
+from typing import ClassVar, Generic, Protocol, get_args, get_origin, runtime_checkable
 from uuid import UUID
+
+from pydantic import BaseModel, JsonValue
+from typing_extensions import TypeVar
 
 from beeflow_websocket.core._registry import Registry, RegistryMeta
 from beeflow_websocket.core.event_registry import EventPluginProtocol
 from beeflow_websocket.core.exceptions import ActionDoesNotExist
-from beeflow_websocket.core.payloads import WebSocketActionPayload
+from beeflow_websocket.core.payloads import ActionMessage, WebSocketActionPayload
 
 __all__ = [
+    "Action",
     "ActionContext",
     "ActionPluginProtocol",
     "ActionRegistryMeta",
@@ -94,3 +103,35 @@ def _check_user_id(user_id: object) -> None:
         raise ValueError(f"user_id must be a positive integer, got {user_id}")
     if isinstance(user_id, str) and not user_id.strip():
         raise ValueError("user_id must not be blank")
+
+
+PayloadT = TypeVar("PayloadT", bound=BaseModel | dict[str, JsonValue], default=dict[str, JsonValue])
+
+
+class Action(Generic[PayloadT], metaclass=ActionRegistryMeta):
+    """Base class for typed actions: ``class Greet(Action[Greeting], name="greet")``.
+
+    The model given as the type argument is :attr:`payload_model`. The dispatcher validates each
+    request's payload against it before the action runs; a payload that does not fit is answered
+    with ``invalid_action_payload`` (422) listing each wrong field, and the action never sees it.
+    Without a type argument the payload arrives as the JSON object it was.
+    """
+
+    __register__ = False
+
+    payload_model: ClassVar[type[BaseModel] | None] = None
+    """The payload's model, taken from the type argument; ``None`` for an untyped action."""
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        for base in getattr(cls, "__orig_bases__", ()):
+            if get_origin(base) is Action:
+                (argument,) = get_args(base)
+                if isinstance(argument, type) and issubclass(argument, BaseModel):
+                    cls.payload_model = argument
+
+    def execute(
+        self, message: ActionMessage[PayloadT], context: ActionContext
+    ) -> AsyncIterator[EventPluginProtocol]:
+        """Yield the events that answer ``message``; subclasses implement it as an async generator."""
+        raise NotImplementedError(f"{type(self).__name__} must implement execute()")

@@ -11,7 +11,12 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from beeflow_websocket.core.autodiscover import CONVENTIONAL_MODULES, autodiscover_for_caller
-from beeflow_websocket.core.settings import DispatcherSettings
+from beeflow_websocket.core.settings import (
+    DEFAULT_MAX_CONCURRENT_ACTIONS,
+    DEFAULT_MAX_MESSAGE_SIZE,
+    DEFAULT_MAX_PENDING_MESSAGES,
+    DispatcherSettings,
+)
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -26,6 +31,9 @@ def configure_adapter(
     autodiscover: bool = True,
     autodiscover_modules: Iterable[str] = CONVENTIONAL_MODULES,
     autodiscover_packages: Iterable[str] | None = None,
+    max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+    max_concurrent_actions: int = DEFAULT_MAX_CONCURRENT_ACTIONS,
+    max_pending_messages: int = DEFAULT_MAX_PENDING_MESSAGES,
 ) -> tuple[DispatcherSettings, list[ModuleType]]:
     """Check the adapter keywords, autodiscover for the caller, and build the settings.
 
@@ -36,18 +44,27 @@ def configure_adapter(
         autodiscover: Whether to import plugin modules now.
         autodiscover_modules: The conventional module names to look for.
         autodiscover_packages: Packages to import whole, besides the conventional modules.
+        max_message_size: Largest inbound frame in bytes; larger ones get ``message_too_large``.
+        max_concurrent_actions: Actions of one connection that may run at once.
+        max_pending_messages: Frames that may wait for an action slot before reading stops.
 
     Returns:
         The settings, and the modules autodiscovery imported.
 
     Raises:
         TypeError: A keyword has the wrong type.
+        ValueError: A limit is not a positive integer, or the base URL is blank.
     """
     if not isinstance(autodiscover, bool):
         raise TypeError(f"autodiscover must be True or False, got {autodiscover!r}")
     module_names = _names("autodiscover_modules", autodiscover_modules)
     packages = _names("autodiscover_packages", autodiscover_packages or ())
-    settings = DispatcherSettings(problem_type_base_url=problem_type_base_url)
+    settings = DispatcherSettings(
+        problem_type_base_url=problem_type_base_url,
+        max_message_size=max_message_size,
+        max_concurrent_actions=max_concurrent_actions,
+        max_pending_messages=max_pending_messages,
+    )
     if not autodiscover:
         return settings, []
     caller = sys._getframe(caller_depth + 1).f_globals

@@ -13,7 +13,9 @@ time; problems travel to the client as RFC 9457 Problem Details frames and carry
     └── WebSocketProblem                   becomes a Problem Details frame (beeflow_websocket.core.problems)
         ├── ClientProblem                  4xx: the client sent something wrong
         │   ├── InvalidMessage             400 invalid_websocket_message
-        │   └── UnknownAction              400 unknown_websocket_action
+        │   ├── MessageTooLarge            413 message_too_large
+        │   ├── UnknownAction              400 unknown_websocket_action
+        │   └── InvalidActionPayload       422 invalid_action_payload
         └── ServerProblem                  5xx: the server could not do it
             └── InternalError              500 internal_error
 

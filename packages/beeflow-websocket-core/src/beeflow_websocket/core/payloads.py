@@ -8,12 +8,15 @@ may use to parse what they receive.
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from dataclasses import dataclass
+from typing import Annotated, Any, Generic
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field, JsonValue, PlainValidator, StringConstraints
+from typing_extensions import TypeVar
 
 __all__ = [
+    "ActionMessage",
     "ActionName",
     "ErrorPayload",
     "JsonObject",
@@ -63,6 +66,23 @@ class WebSocketActionPayload(WebSocketRequestIdentifier):
     msg_id: UUID
     action: ActionName
     payload: JsonObject
+
+
+PayloadT = TypeVar("PayloadT", default=dict[str, JsonValue], covariant=True)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ActionMessage(Generic[PayloadT]):
+    """What an :class:`~beeflow_websocket.core.action_registry.Action` receives: the envelope, typed.
+
+    ``payload`` is an instance of the action's declared model, validated before the action runs; for
+    an action declared without a model it is the payload object as received.
+    """
+
+    msg_id: UUID
+    req_id: UUID
+    action: str
+    payload: PayloadT
 
 
 class WebSocketEventPayload(BaseModel):

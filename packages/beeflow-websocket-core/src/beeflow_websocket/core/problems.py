@@ -32,7 +32,9 @@ __all__ = [
     "BuiltinProblemCode",
     "ClientProblem",
     "InternalError",
+    "InvalidActionPayload",
     "InvalidMessage",
+    "MessageTooLarge",
     "ServerProblem",
     "UnknownAction",
     "WebSocketProblem",
@@ -43,7 +45,9 @@ ABOUT_BLANK: Final = "about:blank"
 
 BuiltinProblemCode = Literal[
     "invalid_websocket_message",
+    "message_too_large",
     "unknown_websocket_action",
+    "invalid_action_payload",
     "internal_error",
 ]
 """The codes the library itself answers with; each has a section in docs/en/errors.md."""
@@ -134,6 +138,15 @@ class InvalidMessage(ClientProblem):
     detail = "The message is not a valid action envelope."
 
 
+class MessageTooLarge(ClientProblem):
+    """The frame is larger than the connection accepts; it was not parsed."""
+
+    status = 413
+    code = "message_too_large"
+    title = "WebSocket message too large"
+    detail = "The message is larger than the server accepts."
+
+
 class UnknownAction(ClientProblem):
     """The envelope names an action that no class is registered for."""
 
@@ -141,6 +154,19 @@ class UnknownAction(ClientProblem):
     slug = "unknown-action"
     title = "Unknown WebSocket action"
     detail = "No action is registered under this name."
+
+
+class InvalidActionPayload(ClientProblem):
+    """The payload does not satisfy the action's declared model; the action did not run.
+
+    The ``errors`` extension member lists each wrong field: its path (``loc``), a message
+    (``msg``) and pydantic's error type (``type``).
+    """
+
+    status = 422
+    code = "invalid_action_payload"
+    title = "Invalid action payload"
+    detail = "The payload does not match what the action expects."
 
 
 class InternalError(ServerProblem):

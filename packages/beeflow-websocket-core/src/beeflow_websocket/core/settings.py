@@ -5,7 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-__all__ = ["DEFAULT_SETTINGS", "DispatcherSettings"]
+__all__ = [
+    "DEFAULT_MAX_CONCURRENT_ACTIONS",
+    "DEFAULT_MAX_MESSAGE_SIZE",
+    "DEFAULT_MAX_PENDING_MESSAGES",
+    "DEFAULT_SETTINGS",
+    "DispatcherSettings",
+]
+
+DEFAULT_MAX_MESSAGE_SIZE: Final = 1024 * 1024
+"""1 MiB: larger inbound frames are answered with ``message_too_large`` without being parsed."""
+
+DEFAULT_MAX_CONCURRENT_ACTIONS: Final = 1
+"""One action at a time per connection: frames are handled in the order they arrive, as in 0.3.0."""
+
+DEFAULT_MAX_PENDING_MESSAGES: Final = 32
+"""Frames a connection may have waiting for an action slot before the adapter stops reading."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -15,14 +30,28 @@ class DispatcherSettings:
     Attributes:
         problem_type_base_url: Base of the Problem Details ``type`` URI; each problem's slug is
             appended to it. ``None`` (the default) gives ``about:blank``.
+        max_message_size: Largest inbound frame, in bytes (UTF-8 for text frames).
+        max_concurrent_actions: How many actions of one connection may run at once. With 1, frames
+            are handled strictly one after another; with more, a slow action no longer holds up the
+            next frame, and events of different requests may interleave.
+        max_pending_messages: How many received frames may wait for a free action slot. When they
+            are all taken, the adapter stops reading from the client until one frees up, so a client
+            that floods is slowed down instead of growing the server's memory.
     """
 
     problem_type_base_url: str | None = None
+    max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
+    max_concurrent_actions: int = DEFAULT_MAX_CONCURRENT_ACTIONS
+    max_pending_messages: int = DEFAULT_MAX_PENDING_MESSAGES
 
     def __post_init__(self) -> None:
         base = self.problem_type_base_url
         if base is not None and (not isinstance(base, str) or not base.strip()):
             raise ValueError(f"problem_type_base_url must be a non-blank string or None, got {base!r}")
+        for name in ("max_message_size", "max_concurrent_actions", "max_pending_messages"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
 
 
 DEFAULT_SETTINGS: Final = DispatcherSettings()

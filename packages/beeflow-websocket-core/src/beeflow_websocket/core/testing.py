@@ -90,8 +90,9 @@ class ActionTestClient:
         return req_id
 
     async def send_frame(self, frame: str | bytes) -> None:
-        """Send a raw text (``str``) or binary (``bytes``) frame, valid or not."""
+        """Send a raw text (``str``) or binary (``bytes``) frame, valid or not; wait until it is handled."""
         await self.dispatcher.receive(frame)
+        await self.dispatcher.wait_idle()
 
     async def request(self, action: str, payload: Mapping[str, JsonValue] | None = None) -> list[Frame]:
         """Send an action and return the frames this connection received while it ran."""
@@ -99,9 +100,10 @@ class ActionTestClient:
         await self.send(action, payload)
         return [from_json(frame) for frame in self.raw_frames[first_new:]]
 
-    def close(self) -> None:
-        """Disconnect: other connections can no longer reach this one."""
+    async def close(self) -> None:
+        """Disconnect: running actions are stopped, and other connections can no longer reach this one."""
         self.connections.discard(self.dispatcher)
+        await self.dispatcher.close()
 
 
 class _MemoryTransport:

@@ -89,6 +89,11 @@ class WebSocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         if self.dispatcher is not None:
             await self.dispatcher.receive(text_data if text_data is not None else bytes_data or b"")
 
+    async def disconnect(self, code: int) -> None:
+        """The client has gone: stop the connection's running actions."""
+        if self.dispatcher is not None:
+            await self.dispatcher.close()
+
     async def beeflow_event(self, message: dict[str, Any]) -> None:
         """Deliver an event another connection routed here through the channel layer."""
         if self.dispatcher is not None:

@@ -54,7 +54,7 @@ async def handle_beeflow_websocket(
     """Accept the connection and dispatch its frames until the client leaves.
 
     The handshake selects the ``access-token`` subprotocol when the client offered it, and no other.
-    Returns normally when the client disconnects.
+    Returns normally when the client disconnects; actions still running are stopped then.
 
     Args:
         websocket: The connection, as FastAPI passes it to a WebSocket route.
@@ -83,6 +83,7 @@ async def handle_beeflow_websocket(
             text = message.get("text")
             await dispatcher.receive(text if text is not None else message.get("bytes") or b"")
     except WebSocketDisconnect:
-        logger.debug("connection %s closed while being written to", dispatcher.websocket_id)
+        logger.debug("connection %s closed", dispatcher.websocket_id)
     finally:
         state.connections.discard(dispatcher)
+        await dispatcher.close()

@@ -11,7 +11,13 @@ from beeflow_websocket.core.access_token import ACCESS_TOKEN_SUBPROTOCOL
 from beeflow_websocket.core.autodiscover import CONVENTIONAL_MODULES
 from beeflow_websocket.core.configuration import configure_adapter
 from beeflow_websocket.core.local import LocalConnections
-from beeflow_websocket.core.settings import DEFAULT_SETTINGS, DispatcherSettings
+from beeflow_websocket.core.settings import (
+    DEFAULT_MAX_CONCURRENT_ACTIONS,
+    DEFAULT_MAX_MESSAGE_SIZE,
+    DEFAULT_MAX_PENDING_MESSAGES,
+    DEFAULT_SETTINGS,
+    DispatcherSettings,
+)
 from beeflow_websocket.flask._bridge import EventLoopThread
 
 __all__ = ["AdapterState", "adapter_state", "configure_beeflow_websocket"]
@@ -35,6 +41,9 @@ def configure_beeflow_websocket(
     autodiscover: bool = True,
     autodiscover_modules: Iterable[str] = CONVENTIONAL_MODULES,
     autodiscover_packages: Iterable[str] | None = None,
+    max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+    max_concurrent_actions: int = DEFAULT_MAX_CONCURRENT_ACTIONS,
+    max_pending_messages: int = DEFAULT_MAX_PENDING_MESSAGES,
 ) -> None:
     """Configure Beeflow WebSocket on a Flask application.
 
@@ -49,8 +58,15 @@ def configure_beeflow_websocket(
         autodiscover: Whether to import plugin modules now.
         autodiscover_modules: The conventional module names to look for.
         autodiscover_packages: Packages to import whole, besides the conventional modules.
+        max_message_size: Largest inbound frame in bytes (default 1 MiB); larger ones are answered
+            with ``message_too_large`` without being parsed.
+        max_concurrent_actions: Actions of one connection that may run at once (default 1: frames
+            are handled one after another, in order).
+        max_pending_messages: Frames that may wait for an action slot (default 32) before the
+            adapter stops reading from the client.
 
     Raises:
+        ValueError: A limit is not a positive integer, or the base URL is blank.
         TypeError: A keyword has the wrong type, or ``app`` is not a Flask application.
         Exception: Whatever an existing plugin module raises while it is imported.
     """
@@ -60,6 +76,9 @@ def configure_beeflow_websocket(
         autodiscover=autodiscover,
         autodiscover_modules=autodiscover_modules,
         autodiscover_packages=autodiscover_packages,
+        max_message_size=max_message_size,
+        max_concurrent_actions=max_concurrent_actions,
+        max_pending_messages=max_pending_messages,
     )
     if not isinstance(app, Flask):
         raise TypeError(f"expected a Flask application, got {type(app).__name__}")

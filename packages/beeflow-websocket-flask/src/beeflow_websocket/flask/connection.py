@@ -73,8 +73,9 @@ def handle_beeflow_websocket(
 ) -> None:
     """Dispatch the connection's frames until the client leaves; call it inside a Flask-Sock route.
 
-    Frames are handled one after another, in order; each runs on the application's event loop while
-    this thread waits. Returns normally when the client disconnects.
+    Frames are queued to the application's event loop, where the connection's actions run; this
+    thread goes back to reading at once, so it notices a disconnect while an action still runs (and
+    stops it). Returns normally when the client disconnects.
 
     Args:
         websocket: The connection object Flask-Sock passes to the route function.
@@ -100,3 +101,4 @@ def handle_beeflow_websocket(
         logger.debug("connection %s closed", dispatcher.websocket_id)
     finally:
         state.connections.discard(dispatcher)
+        state.bridge.run(dispatcher.close())
