@@ -24,16 +24,26 @@ def uv() -> str:
     return found
 
 
-@pytest.fixture(scope="module", params=sorted(SERVER_COMMANDS))
-def served(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    """Each adapter's test site on its real server, one after the other."""
-    name: str = request.param
-    port = free_port()
-    workdir = tmp_path_factory.mktemp(name)
-    env = prepare_django_site(workdir / "db.sqlite3") if name == "django" else None
-    server = start_server(name, SERVER_COMMANDS[name](port), workdir / "server.log", port, env)
-    yield server
-    server.stop()
+@pytest.fixture(scope="session")
+def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Server]]:
+    """Every adapter's test site on its real server, started once for the session."""
+    servers: dict[str, Server] = {}
+    try:
+        for name, command in SERVER_COMMANDS.items():
+            port = free_port()
+            workdir = tmp_path_factory.mktemp(name)
+            env = prepare_django_site(workdir / "db.sqlite3") if name == "django" else None
+            servers[name] = start_server(name, command(port), workdir / "server.log", port, env)
+        yield servers
+    finally:
+        for server in servers.values():
+            server.stop()
+
+
+@pytest.fixture(params=sorted(SERVER_COMMANDS))
+def served(request: pytest.FixtureRequest, sites: dict[str, Server]) -> Server:
+    """Each adapter's test site in turn."""
+    return sites[request.param]
 
 
 @pytest.fixture(scope="session")

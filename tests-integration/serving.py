@@ -95,8 +95,17 @@ def flask_command(port: int) -> list[str]:
     ]  # fmt: skip
 
 
-def django_command(port: int) -> list[str]:
-    return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "djangosite.asgi:application"]
+SERVER_MAX_MESSAGE_SIZE = 4 * 1024 * 1024
+"""Daphne closes frames over its own limit (1 MiB by default) with 1009 before the application sees
+them; the test sites raise it, so that the adapter's 413 answer is what every server shows."""
+
+
+def django_command(port: int, max_message_size: int | None = SERVER_MAX_MESSAGE_SIZE) -> list[str]:
+    command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
+    if max_message_size is not None:
+        size = str(max_message_size)
+        command += ["--websocket-max-message-size", size, "--websocket-max-frame-size", size]
+    return [*command, "djangosite.asgi:application"]
 
 
 def redis_command(port: int) -> list[str]:

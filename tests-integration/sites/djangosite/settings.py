@@ -41,5 +41,8 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(levelname)s %(name)s %(message)s"}},
     "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "loggers": {"beeflow_websocket": {"handlers": ["stderr"], "level": "DEBUG"}},
+    "loggers": {
+        "beeflow_websocket": {"handlers": ["stderr"], "level": "DEBUG", "propagate": False},
+        "siteplugins": {"handlers": ["stderr"], "level": "DEBUG", "propagate": False},
+    },
 }

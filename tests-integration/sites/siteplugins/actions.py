@@ -1,12 +1,19 @@
 """The actions every served test site registers (imported by each site's ws/actions.py)."""
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
+from datetime import date
+from uuid import UUID
 
-from pydantic import JsonValue
+from pydantic import BaseModel, Field, JsonValue
 
-from beeflow_websocket.core.action_registry import ActionContext, ActionRegistryMeta
+from beeflow_websocket.core.action_registry import Action, ActionContext, ActionRegistryMeta
 from beeflow_websocket.core.event_registry import Event
-from beeflow_websocket.core.payloads import WebSocketActionPayload
+from beeflow_websocket.core.payloads import ActionMessage, WebSocketActionPayload
+from beeflow_websocket.core.problems import WebSocketProblem
+
+logger = logging.getLogger("siteplugins")
 
 
 class Echoed(Event, name="echoed"):
@@ -76,3 +83,61 @@ class Fail(metaclass=ActionRegistryMeta, name="fail"):
     async def execute(self, message: WebSocketActionPayload, context: ActionContext) -> AsyncIterator[Echoed]:
         yield answer(Echoed, message, context, {"before": "failure"})
         raise RuntimeError("the secret ingredient is 42")
+
+
+class Seat(BaseModel):
+    seat: str = Field(pattern=r"^\d{1,2}[A-F]$")
+    passengers: int = Field(ge=1, le=9)
+    day: date
+
+
+class Reserved(BaseModel):
+    seat: str
+    passengers: int
+    day: date
+    id: UUID
+
+
+class ReservedEvent(Event[Reserved], name="reserved"):
+    """A typed event: the UUID and the date arrive as JSON strings."""
+
+
+class Reserve(Action[Seat], name="reserve"):
+    """A typed action: the payload is validated against Seat before it runs."""
+
+    async def execute(
+        self, message: ActionMessage[Seat], context: ActionContext
+    ) -> AsyncIterator[ReservedEvent]:
+        seat = message.payload
+        reserved = Reserved(
+            seat=seat.seat, passengers=seat.passengers, day=seat.day, id=UUID(int=seat.passengers)
+        )
+        yield ReservedEvent(
+            recipient="websocket", recipient_id=context.websocket_id, req_id=message.req_id, payload=reserved
+        )
+
+
+class Refuse(metaclass=ActionRegistryMeta, name="refuse"):
+    """A domain error after one event."""
+
+    async def execute(self, message: WebSocketActionPayload, context: ActionContext) -> AsyncIterator[Echoed]:
+        yield answer(Echoed, message, context, {"checking": "seat 12A"})
+        raise WebSocketProblem(
+            "Seat 12A was booked by someone else.",
+            status=409,
+            code="seat_taken",
+            title="Seat already taken",
+            extensions={"seat": "12A"},
+        )
+
+
+class Linger(metaclass=ActionRegistryMeta, name="linger"):
+    """Yields once, then waits until the client leaves; its finally block logs that it ran."""
+
+    async def execute(self, message: WebSocketActionPayload, context: ActionContext) -> AsyncIterator[Echoed]:
+        try:
+            yield answer(Echoed, message, context, {"lingering": True})
+            await asyncio.sleep(3600)
+            yield answer(Echoed, message, context, {"never": True})
+        finally:
+            logger.info("linger %s closed by its finally block", message.req_id)
