@@ -9,7 +9,7 @@ from uuid import uuid4
 
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from serving import Server, django_command, free_port, prepare_django_site, start_server
 
@@ -118,3 +118,28 @@ async def test_nothing_is_lost_when_a_connection_pipelines_many_requests(daphne:
     assert [(frame["req_id"], frame["payload"]["n"]) for frame in frames] == [
         (request["req_id"], n) for request in requests for n in (3, 2, 1)
     ]
+
+
+async def test_at_its_default_limit_daphne_drops_the_connection_of_an_oversized_frame(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    workdir = tmp_path_factory.mktemp("daphne-default-limit")
+    port = free_port()
+    command = django_command(port, max_message_size=None)
+    server = start_server(
+        "daphne-default", command, workdir / "server.log", port, prepare_django_site(workdir / "db.sqlite3")
+    )
+    try:
+        async with connect(
+            server.url(), origin=ORIGIN, subprotocols=["access-token", "user-1"], max_size=None
+        ) as ws:  # type: ignore[list-item]
+            await ws.send('{"pad": "' + "x" * (1024 * 1024) + '"}')
+            with pytest.raises(ConnectionClosed) as closed:
+                await ws.recv()
+    finally:
+        server.stop()
+
+    # Daphne fails the connection without a close frame (1006) before the adapter sees the frame;
+    # the docs say so, and the test sites raise daphne's limit above the adapter's.
+    assert closed.value.rcvd is None
+    assert "Traceback" not in server.output()
