@@ -10,6 +10,7 @@ from beeflow_websocket.core.action_registry import ActionContext, ActionRegistry
 from beeflow_websocket.core.dispatcher import ConnectionDispatcher
 from beeflow_websocket.core.event_registry import Event, EventPluginProtocol
 from beeflow_websocket.core.events.health import HealthEvent
+from beeflow_websocket.core.groups import Group
 from beeflow_websocket.core.payloads import ErrorPayload, WebSocketActionPayload, WebSocketEventPayload
 from beeflow_websocket.core.problems import WebSocketProblem
 from beeflow_websocket.core.recipient_registry import RecipientRegistryMeta
@@ -433,23 +434,37 @@ async def test_a_resolver_naming_several_connections_reaches_each_once() -> None
 
 
 class Recorder:
-    """A transport that records routing calls, to see what the dispatcher hands over."""
+    """A transport and a delivery engine that record what the dispatcher hands over."""
 
     def __init__(self) -> None:
         self.sent: list[str] = []
         self.routed: list[tuple[list[str], OutboundEvent]] = []
+        self.grouped: list[tuple[str, OutboundEvent]] = []
+        self.memberships: list[tuple[str, str, str]] = []
 
     async def send(self, frame: str) -> None:
         self.sent.append(frame)
 
-    async def route(self, websocket_ids: Collection[str], event: OutboundEvent) -> None:
+    async def close(self, code: int, reason: str) -> None:
+        raise AssertionError("not closed here")
+
+    async def send_to_connections(self, websocket_ids: Collection[str], event: OutboundEvent) -> None:
         self.routed.append((list(websocket_ids), event))
 
+    async def send_to_group(self, group: str, event: OutboundEvent) -> None:
+        self.grouped.append((group, event))
 
-async def test_only_other_connections_go_through_route() -> None:
+    async def add_to_group(self, group: str, websocket_id: str) -> None:
+        self.memberships.append(("add", group, websocket_id))
+
+    async def remove_from_group(self, group: str, websocket_id: str) -> None:
+        self.memberships.append(("remove", group, websocket_id))
+
+
+async def test_only_other_connections_go_through_the_delivery_engine() -> None:
     class Pair(metaclass=RecipientRegistryMeta, name="pair"):
-        async def resolve(self, recipient_id: str) -> Collection[str]:
-            return ["me", recipient_id]
+        async def resolve(self, recipient_id: str) -> Collection[str | Group]:
+            return ["me", recipient_id, Group("room:1")]
 
     class Ping(metaclass=ActionRegistryMeta, name="ping"):
         async def execute(
@@ -457,25 +472,33 @@ async def test_only_other_connections_go_through_route() -> None:
         ) -> AsyncIterator[EventPluginProtocol]:
             yield HealthEvent(recipient="pair", recipient_id="other", req_id=message.req_id)
 
-    transport = Recorder()
-    dispatcher = ConnectionDispatcher(transport, websocket_id="me", user_id=1, path="/api/ws/")
+    recorder = Recorder()
+    dispatcher = ConnectionDispatcher(
+        recorder, delivery=recorder, websocket_id="me", user_id=1, path="/api/ws/"
+    )
+    await dispatcher.open()
     await dispatcher.receive(envelope(action="ping"))
     await dispatcher.wait_idle()
     await dispatcher.close()
 
-    assert len(transport.sent) == 1
-    [(ids, event)] = transport.routed
+    assert len(recorder.sent) == 1
+    [(ids, event)] = recorder.routed
     assert ids == ["other"]
     assert event.req_id == REQ_ID
     assert from_json(event.body)["recipient_id"] == "other"
+    assert [group for group, _ in recorder.grouped] == ["room:1"]
+    assert recorder.memberships == [("add", "~user:1", "me"), ("remove", "~user:1", "me")]
     assert dispatcher.websocket_id == "me"
 
 
 async def test_the_instance_member_is_the_connection_path() -> None:
-    transport = Recorder()
-    dispatcher = ConnectionDispatcher(transport, websocket_id="me", user_id=uuid4(), path="/api/ws/")
+    recorder = Recorder()
+    dispatcher = ConnectionDispatcher(
+        recorder, delivery=recorder, websocket_id="me", user_id=uuid4(), path="/api/ws/"
+    )
 
     await dispatcher.receive("{}")
     await dispatcher.wait_idle()
+    await dispatcher.close()
 
-    assert from_json(transport.sent[0])["instance"] == "/api/ws/"
+    assert from_json(recorder.sent[0])["instance"] == "/api/ws/"

@@ -2,7 +2,7 @@
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator
 from uuid import uuid4
 
 import pytest
@@ -11,6 +11,7 @@ from pydantic_core import from_json, to_json
 from beeflow_websocket.core.action_registry import ActionContext, ActionRegistryMeta
 from beeflow_websocket.core.dispatcher import ConnectionDispatcher
 from beeflow_websocket.core.event_registry import Event
+from beeflow_websocket.core.local import LocalConnections
 from beeflow_websocket.core.payloads import WebSocketActionPayload
 from beeflow_websocket.core.settings import DispatcherSettings
 from beeflow_websocket.core.transport import OutboundEvent
@@ -26,14 +27,18 @@ class Sink:
     def __init__(self, *, fail: bool = False) -> None:
         self.frames: list[dict[str, object]] = []
         self.fail = fail
+        self.closed_with: tuple[int, str] | None = None
+        self.reading = asyncio.Event()
+        self.reading.set()
 
     async def send(self, frame: str) -> None:
         if self.fail:
             raise ConnectionResetError("the peer went away")
+        await self.reading.wait()
         self.frames.append(from_json(frame))
 
-    async def route(self, websocket_ids: Collection[str], event: OutboundEvent) -> None:
-        raise AssertionError("not used")
+    async def close(self, code: int, reason: str) -> None:
+        self.closed_with = (code, reason)
 
 
 def envelope(action: str, **payload: object) -> str:
@@ -71,7 +76,9 @@ def dispatcher(
     settings = DispatcherSettings(
         max_concurrent_actions=max_concurrent_actions, max_pending_messages=max_pending_messages
     )
-    return ConnectionDispatcher(sink, websocket_id="c", user_id=1, path="/ws/", settings=settings)
+    return ConnectionDispatcher(
+        sink, delivery=LocalConnections(), websocket_id="c", user_id=1, path="/ws/", settings=settings
+    )
 
 
 def steps(sink: Sink) -> list[object]:
@@ -164,7 +171,7 @@ async def test_closing_mid_action_runs_its_finally_and_sends_nothing_more(
     await started.wait()
     await connection.close()
     await connection.receive(envelope("health"))
-    await connection.deliver(
+    connection.deliver(
         OutboundEvent(
             req_id=None, body='{"event":"x","recipient":"websocket","recipient_id":"c","payload":{}}'
         )
@@ -211,3 +218,39 @@ async def test_each_completed_action_logs_one_record(caplog: pytest.LogCaptureFi
     [rejected] = [r for r in caplog.records if "rejected a frame" in r.getMessage()]
     assert rejected.levelno == logging.DEBUG
     assert rejected.getMessage() == "rejected a frame on connection c: invalid_websocket_message"
+
+
+async def test_a_client_that_stops_reading_is_closed_and_does_not_slow_the_sender(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    connections = LocalConnections()
+    slow, fast = Sink(), Sink()
+    slow.reading.clear()
+    settings = DispatcherSettings(max_outbound_messages=4)
+    reader = ConnectionDispatcher(
+        slow, delivery=connections, websocket_id="slow", user_id=1, path="/ws/", settings=settings
+    )
+    other = ConnectionDispatcher(
+        fast, delivery=connections, websocket_id="fast", user_id=2, path="/ws/", settings=settings
+    )
+    for connection in (reader, other):
+        connections.add(connection)
+        await connection.open()
+        await connection.join("room")
+    event = OutboundEvent(
+        req_id=None, body='{"event":"tick","recipient":"group","recipient_id":"room","payload":{}}'
+    )
+
+    for _ in range(10):
+        await connections.send_to_group("room", event)
+        await settle()
+
+    assert slow.closed_with == (1013, "outbound queue full: the client is not reading")
+    assert reader.closed
+    assert len(fast.frames) == 10
+    assert (
+        "closing connection slow: 4 frames are waiting to be written; its client is not reading"
+        in caplog.text
+    )
+    assert connections.members("room") == {"fast"}
+    await other.close()

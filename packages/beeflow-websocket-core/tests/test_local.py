@@ -1,5 +1,4 @@
 import logging
-from collections.abc import Collection
 
 import pytest
 
@@ -15,48 +14,73 @@ EVENT = OutboundEvent(
 
 
 class Sink:
-    def __init__(self, *, fail: bool = False) -> None:
+    def __init__(self) -> None:
         self.frames: list[str] = []
-        self.fail = fail
 
     async def send(self, frame: str) -> None:
-        if self.fail:
-            raise ConnectionResetError("peer went away")
         self.frames.append(frame)
 
-    async def route(self, websocket_ids: Collection[str], event: OutboundEvent) -> None:
+    async def close(self, code: int, reason: str) -> None:
         raise AssertionError("not used here")
 
 
-def connection(websocket_id: str, sink: Sink) -> ConnectionDispatcher:
-    return ConnectionDispatcher(sink, websocket_id=websocket_id, user_id=1, path="/ws/")
+def connection(
+    websocket_id: str, sink: Sink, connections: LocalConnections | None = None
+) -> ConnectionDispatcher:
+    return ConnectionDispatcher(
+        sink, delivery=connections or LocalConnections(), websocket_id=websocket_id, user_id=1, path="/ws/"
+    )
 
 
-async def test_route_delivers_to_live_connections() -> None:
+async def test_send_to_connections_delivers_to_live_ones() -> None:
     connections = LocalConnections()
     a, b = Sink(), Sink()
-    connections.add(connection("a", a))
-    connections.add(connection("b", b))
+    first, second = connection("a", a, connections), connection("b", b, connections)
+    connections.add(first)
+    connections.add(second)
 
-    await connections.route(["a", "b"], EVENT)
+    await connections.send_to_connections(["a", "b"], EVENT)
+    await first.wait_idle()
+    await second.wait_idle()
 
     assert len(a.frames) == len(b.frames) == 1
     assert len(connections) == 2
+    await first.close()
+    await second.close()
 
 
 async def test_gone_connections_are_dropped_with_a_debug_record(caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.DEBUG, logger="beeflow_websocket.core.local")
-    connections = LocalConnections()
-    closing = Sink(fail=True)
-    connections.add(connection("closing", closing))
 
-    await connections.route(["gone", "closing"], EVENT)
+    await LocalConnections().send_to_connections(["gone"], EVENT)
 
-    messages = [(r.levelno, r.getMessage()) for r in caplog.records]
-    assert messages == [
-        (logging.DEBUG, "dropped an event for connection gone: not connected here"),
-        (logging.DEBUG, "dropped an event for connection closing: it is closing"),
+    assert [(r.levelno, r.getMessage()) for r in caplog.records] == [
+        (logging.DEBUG, "dropped an event for connection gone: not connected here")
     ]
+
+
+async def test_groups_hold_their_members_until_they_leave() -> None:
+    connections = LocalConnections()
+    sinks = {name: Sink() for name in "abc"}
+    dispatchers = {name: connection(name, sink, connections) for name, sink in sinks.items()}
+    for dispatcher in dispatchers.values():
+        connections.add(dispatcher)
+    await connections.add_to_group("room", "a")
+    await connections.add_to_group("room", "b")
+    await connections.remove_from_group("room", "b")
+    await connections.remove_from_group("room", "never-joined")
+    await connections.remove_from_group("no-such-group", "a")
+
+    await connections.send_to_group("room", EVENT)
+    await connections.send_to_group("empty", EVENT)
+    for dispatcher in dispatchers.values():
+        await dispatcher.wait_idle()
+        await dispatcher.close()
+
+    assert [len(sink.frames) for sink in sinks.values()] == [1, 0, 0]
+    assert connections.members("room") == {"a"}
+    await connections.remove_from_group("room", "a")
+    assert connections.members("room") == frozenset()
 
 
 def test_ids_are_unique_among_live_connections() -> None:

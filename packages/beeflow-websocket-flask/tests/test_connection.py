@@ -27,6 +27,7 @@ class ReplayedConnection:
         self.sent: list[str | bytes] = []
         self.answered = threading.Event()
         self.answers = answers
+        self.closed_with: tuple[int | None, str | None] | None = None
 
     def receive(self, timeout: float | None = None) -> str | bytes | None:
         if not self.inbound:
@@ -38,6 +39,9 @@ class ReplayedConnection:
         self.sent.append(data)
         if len(self.sent) >= self.answers:
             self.answered.set()
+
+    def close(self, reason: int | None = None, message: str | None = None) -> None:
+        self.closed_with = (reason, message)
 
 
 def envelope(action: str) -> str:

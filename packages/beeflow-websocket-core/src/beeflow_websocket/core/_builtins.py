@@ -2,6 +2,6 @@
 
 from beeflow_websocket.core.actions import health as health_action
 from beeflow_websocket.core.events import health as health_event
-from beeflow_websocket.core.recipients import websocket
+from beeflow_websocket.core.recipients import group, user, websocket
 
-__all__ = ["health_action", "health_event", "websocket"]
+__all__ = ["group", "health_action", "health_event", "user", "websocket"]

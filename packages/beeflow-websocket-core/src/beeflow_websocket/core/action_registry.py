@@ -22,7 +22,7 @@ instance runs each request, so an action may keep per-request state on ``self``.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar, Generic, Protocol, get_args, get_origin, runtime_checkable
 from uuid import UUID
 
@@ -39,6 +39,7 @@ __all__ = [
     "ActionContext",
     "ActionPluginProtocol",
     "ActionRegistryMeta",
+    "GroupMembership",
     "UserId",
 ]
 
@@ -68,6 +69,23 @@ class ActionRegistryMeta(RegistryMeta):
     name_attribute = "action_name"
 
 
+class GroupMembership(Protocol):
+    """The connection behind a context, which joins and leaves groups."""
+
+    @property
+    def groups(self) -> frozenset[str]:
+        """The groups the connection is in."""
+        ...
+
+    async def join(self, group: str) -> None:
+        """Put the connection into ``group``."""
+        ...
+
+    async def leave(self, group: str) -> None:
+        """Take the connection out of ``group``."""
+        ...
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ActionContext:
     """Who is asking: the connection and the authenticated user an action runs for.
@@ -86,6 +104,8 @@ class ActionContext:
 
     websocket_id: str
     user_id: UserId
+    membership: GroupMembership | None = field(default=None, repr=False, compare=False)
+    """The connection, for joining groups; set by the dispatcher, ``None`` for a detached context."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.websocket_id, str):
@@ -93,6 +113,29 @@ class ActionContext:
         if not self.websocket_id.strip():
             raise ValueError("websocket_id must not be blank")
         _check_user_id(self.user_id)
+
+    @property
+    def groups(self) -> frozenset[str]:
+        """The groups this connection has joined."""
+        return self._membership().groups
+
+    async def join(self, group: str) -> None:
+        """Put this connection into ``group``, in every process; it leaves when it closes.
+
+        Raises:
+            InvalidGroupName: ``group`` is not 1 to 100 characters from ``A-Z a-z 0-9 . _ : -``.
+            DeliveryUnavailable: The delivery engine could not record the membership.
+        """
+        await self._membership().join(group)
+
+    async def leave(self, group: str) -> None:
+        """Take this connection out of ``group``; nothing happens if it was not in it."""
+        await self._membership().leave(group)
+
+    def _membership(self) -> GroupMembership:
+        if self.membership is None:
+            raise RuntimeError("this ActionContext belongs to no connection, so it has no groups")
+        return self.membership
 
 
 def _check_user_id(user_id: object) -> None:

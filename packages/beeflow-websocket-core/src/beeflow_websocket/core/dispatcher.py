@@ -1,16 +1,21 @@
 """The connection dispatcher: the whole protocol, for one connection, with no I/O of its own.
 
 An adapter creates one :class:`ConnectionDispatcher` per accepted connection and gives it a
-:class:`~beeflow_websocket.core.transport.Transport`. It calls :meth:`~ConnectionDispatcher.receive`
-for each frame the client sends, :meth:`~ConnectionDispatcher.deliver` for each event another
-connection routed to it, and :meth:`~ConnectionDispatcher.close` when the client has gone. Everything
-else is decided here, once for every framework: the size limit, decoding, envelope and payload
-validation, action lookup, running the action, recipient resolution, ``msg_id`` and ``seq``, and the
-Problem Details frame for every failure. The connection always survives bad input.
+:class:`~beeflow_websocket.core.transport.Transport` (this connection) and a
+:class:`~beeflow_websocket.core.transport.Delivery` engine (every connection). It calls
+:meth:`~ConnectionDispatcher.open` once accepted, :meth:`~ConnectionDispatcher.receive` for each frame
+the client sends, :meth:`~ConnectionDispatcher.deliver` for each event the engine brings, and
+:meth:`~ConnectionDispatcher.close` when the client has gone. Everything else is decided here, once
+for every framework: the size limit, decoding, envelope and payload validation, action lookup,
+running the action, recipient resolution, groups, ``msg_id`` and ``seq``, and the Problem Details
+frame for every failure. The connection always survives bad input.
 
-Frames wait in a bounded queue for one of ``max_concurrent_actions`` workers. ``receive`` returns as
-soon as the frame is queued, so the adapter goes on reading and notices a disconnect while an action
-is still running; it blocks only while the queue is full, which slows a flooding client down.
+Inbound frames wait in a bounded queue for one of ``max_concurrent_actions`` workers. ``receive``
+returns as soon as the frame is queued, so the adapter goes on reading and notices a disconnect while
+an action is still running; it blocks only while the queue is full, which slows a flooding client
+down. Outbound frames wait in a bounded queue for the one task that writes to the connection: the
+connection's own actions wait for room, while an event from elsewhere that finds it full closes the
+connection (1013), because its client has stopped reading and must not slow anyone else down.
 """
 
 from __future__ import annotations
@@ -34,56 +39,80 @@ from beeflow_websocket.core._wire import (
 )
 from beeflow_websocket.core.action_registry import Action, ActionContext, ActionRegistryMeta, UserId
 from beeflow_websocket.core.exceptions import ActionDoesNotExist
+from beeflow_websocket.core.groups import checked_group_name, user_group
 from beeflow_websocket.core.payloads import ActionMessage
-from beeflow_websocket.core.problems import InternalError, MessageTooLarge, UnknownAction, WebSocketProblem
-from beeflow_websocket.core.recipient_registry import RecipientRegistryMeta
+from beeflow_websocket.core.problems import (
+    DeliveryUnavailable,
+    InternalError,
+    MessageTooLarge,
+    UnknownAction,
+    WebSocketProblem,
+)
+from beeflow_websocket.core.push import resolve_recipient
 from beeflow_websocket.core.settings import DEFAULT_SETTINGS, DispatcherSettings
+from beeflow_websocket.core.transport import SLOW_CONSUMER_CLOSE_CODE
 
 if TYPE_CHECKING:
     from beeflow_websocket.core.event_registry import EventPluginProtocol
     from beeflow_websocket.core.payloads import WebSocketActionPayload
-    from beeflow_websocket.core.transport import OutboundEvent, Transport
+    from beeflow_websocket.core.transport import Delivery, OutboundEvent, Transport
 
 __all__ = ["ConnectionDispatcher"]
 
 logger: Final = logging.getLogger(__name__)
-_ABSENT: Final = object()
-
-
-class _ConnectionGone(Exception):
-    """Writing to this connection failed: the client has gone. Not the action's fault."""
 
 
 class ConnectionDispatcher:
     """Runs the protocol for one connection.
 
     Args:
-        transport: Sends frames for this connection and routes events to others.
+        transport: Writes to this connection, and closes it.
+        delivery: Reaches other connections and groups, in this process or others.
         websocket_id: This connection's id, unique among live connections of the deployment.
         user_id: The authenticated user's id.
         path: The connection path, sent as ``instance`` in error frames.
         settings: Protocol settings shared by the adapter's connections.
     """
 
-    __slots__ = ("_closed", "_pending", "_seq", "_workers", "context", "path", "settings", "transport")
+    __slots__ = (
+        "_closed",
+        "_groups",
+        "_outbox",
+        "_pending",
+        "_seq",
+        "_torn_down",
+        "_workers",
+        "_writer",
+        "context",
+        "delivery",
+        "path",
+        "settings",
+        "transport",
+    )
 
     def __init__(
         self,
         transport: Transport,
         *,
+        delivery: Delivery,
         websocket_id: str,
         user_id: UserId,
         path: str,
         settings: DispatcherSettings = DEFAULT_SETTINGS,
     ) -> None:
         self.transport = transport
-        self.context = ActionContext(websocket_id=websocket_id, user_id=user_id)
+        self.delivery = delivery
+        self.context = ActionContext(websocket_id=websocket_id, user_id=user_id, membership=self)
         self.path = path
         self.settings = settings
         self._seq = 0
         self._closed = False
+        self._torn_down = False
+        self._groups: set[str] = set()
         self._pending: asyncio.Queue[str | bytes] = asyncio.Queue(settings.max_pending_messages)
+        self._outbox: asyncio.Queue[str] = asyncio.Queue(settings.max_outbound_messages)
         self._workers: list[asyncio.Task[None]] = []
+        self._writer: asyncio.Task[None] | None = None
 
     @property
     def websocket_id(self) -> str:
@@ -100,6 +129,30 @@ class ConnectionDispatcher:
         """Whether the connection has gone: nothing is received or sent any more."""
         return self._closed
 
+    @property
+    def groups(self) -> frozenset[str]:
+        """The application groups this connection has joined."""
+        return frozenset(self._groups)
+
+    async def open(self) -> None:
+        """Start serving an accepted connection: join its user's group and start writing.
+
+        Raises:
+            DeliveryUnavailable: The engine could not record the connection; refuse or close it.
+        """
+        self._start()
+        await self.delivery.add_to_group(user_group(self.context.user_id), self.websocket_id)
+
+    async def join(self, group: str) -> None:
+        """Put this connection into ``group`` (what ``context.join`` does)."""
+        await self.delivery.add_to_group(checked_group_name(group), self.websocket_id)
+        self._groups.add(group)
+
+    async def leave(self, group: str) -> None:
+        """Take this connection out of ``group`` (what ``context.leave`` does)."""
+        await self.delivery.remove_from_group(checked_group_name(group), self.websocket_id)
+        self._groups.discard(group)
+
     async def receive(self, frame: str | bytes) -> None:
         """Accept one frame from the client; it is handled in order by the connection's workers.
 
@@ -109,43 +162,98 @@ class ConnectionDispatcher:
         """
         if self._closed:
             return
-        if not self._workers:
-            self._workers = [
-                asyncio.create_task(self._work(), name=f"beeflow-websocket {self.websocket_id} worker {n}")
-                for n in range(self.settings.max_concurrent_actions)
-            ]
+        self._start()
         await self._pending.put(frame)
 
     async def wait_idle(self) -> None:
-        """Wait until every frame received so far has been handled (its events and errors sent)."""
+        """Wait until every frame received so far has been handled and its answers written."""
         await self._pending.join()
+        await self._outbox.join()
 
     async def close(self) -> None:
-        """The client has gone: stop the running actions and send nothing more.
+        """The client has gone: stop the running actions, leave every group, send nothing more.
 
         Each running action's generator is closed, so its ``finally`` blocks run; frames still
-        waiting are dropped. A normal disconnect logs no error.
+        waiting, in or out, are dropped. A normal disconnect logs no error.
+        """
+        self._closed = True
+        if self._torn_down:
+            return
+        self._torn_down = True
+        tasks = [*self._workers, *([self._writer] if self._writer else [])]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        for group in (user_group(self.context.user_id), *self._groups):
+            try:
+                await self.delivery.remove_from_group(group, self.websocket_id)
+            except Exception:
+                logger.debug(
+                    "connection %s could not leave group %s", self.websocket_id, group, exc_info=True
+                )
+        self._groups.clear()
+
+    def deliver(self, event: OutboundEvent) -> None:
+        """Queue an event from elsewhere for this connection, numbered with its next ``seq``.
+
+        Never waits, so a slow client cannot slow its sender down: when the outbound queue is full,
+        the client has stopped reading and the connection is closed with 1013. Dropped once closed.
         """
         if self._closed:
             return
-        self._closed = True
-        for worker in self._workers:
-            worker.cancel()
-        await asyncio.gather(*self._workers, return_exceptions=True)
+        self._start()
+        self._seq += 1
+        try:
+            self._outbox.put_nowait(stamp(event, self._seq))
+        except asyncio.QueueFull:
+            self._closed = True
+            logger.warning(
+                "closing connection %s: %d frames are waiting to be written; its client is not reading",
+                self.websocket_id,
+                self.settings.max_outbound_messages,
+            )
+            asyncio.get_running_loop().create_task(self._close_slow_consumer())
 
-    async def deliver(self, event: OutboundEvent) -> None:
-        """Send an event to this connection, numbered with its next ``seq``; dropped once closed."""
+    async def _deliver_own(self, event: OutboundEvent) -> None:
+        """Queue an event of this connection's own action, waiting for room: that slows only itself."""
         if self._closed:
             return
         self._seq += 1
-        await self._write(stamp(event, self._seq))
+        await self._outbox.put(stamp(event, self._seq))
 
-    async def _write(self, frame: str) -> None:
+    def _start(self) -> None:
+        if self._writer is not None:
+            return
+        name = f"beeflow-websocket {self.websocket_id}"
+        self._writer = asyncio.create_task(self._write_frames(), name=f"{name} writer")
+        self._workers = [
+            asyncio.create_task(self._work(), name=f"{name} worker {n}")
+            for n in range(self.settings.max_concurrent_actions)
+        ]
+
+    async def _write_frames(self) -> None:
+        while True:
+            frame = await self._outbox.get()
+            try:
+                if not self._closed:
+                    await self.transport.send(frame)
+            except Exception:
+                # The connection is gone; the adapter notices and calls close().
+                logger.debug(
+                    "connection %s went away while being written to", self.websocket_id, exc_info=True
+                )
+                self._closed = True
+            finally:
+                self._outbox.task_done()
+
+    async def _close_slow_consumer(self) -> None:
         try:
-            await self.transport.send(frame)
-        except Exception as error:
-            self._closed = True
-            raise _ConnectionGone from error
+            await self.transport.close(
+                SLOW_CONSUMER_CLOSE_CODE, "outbound queue full: the client is not reading"
+            )
+        except Exception:
+            logger.debug("connection %s was already closing", self.websocket_id, exc_info=True)
+        await self.close()
 
     async def _work(self) -> None:
         while True:
@@ -153,10 +261,6 @@ class ConnectionDispatcher:
             try:
                 if not self._closed:
                     await self._handle(frame)
-            except _ConnectionGone:
-                logger.debug(
-                    "connection %s went away while being written to", self.websocket_id, exc_info=True
-                )
             finally:
                 self._pending.task_done()
 
@@ -200,9 +304,6 @@ class ConnectionDispatcher:
                 await self._emit(event)
                 count += 1
             outcome = "ok"
-        except _ConnectionGone:
-            outcome = "cancelled"
-            raise
         except WebSocketProblem as problem:
             outcome = f"answered {problem.status} {problem.code}"
             await self._send_problem(problem, message.req_id)
@@ -231,14 +332,25 @@ class ConnectionDispatcher:
                 )
 
     async def _emit(self, event: EventPluginProtocol) -> None:
-        resolver = RecipientRegistryMeta.registry[event.recipient]
-        websocket_ids = await resolver().resolve(event.recipient_id)
+        websocket_ids, groups = await resolve_recipient(event)
         outbound = encode_event(event)
-        others = dict.fromkeys(websocket_ids)
-        if others.pop(self.context.websocket_id, _ABSENT) is not _ABSENT:
-            await self.deliver(outbound)
-        if others:
-            await self.transport.route(list(others), outbound)
+        own_id = self.context.websocket_id
+        if own_id in websocket_ids:
+            websocket_ids.remove(own_id)
+            await self._deliver_own(outbound)
+        try:
+            if websocket_ids:
+                await self.delivery.send_to_connections(websocket_ids, outbound)
+            for group in groups:
+                await self.delivery.send_to_group(group, outbound)
+        except DeliveryUnavailable as problem:
+            # The action goes on: only the hand-over of this event failed, and the engine recovers.
+            logger.error(
+                "event %r of action request %s could not be handed over for delivery",
+                event.event_name,
+                event.req_id,
+            )
+            await self._send_problem(problem, event.req_id)
 
     async def _send_problem(self, problem: WebSocketProblem, req_id: UUID | None) -> None:
         if self._closed:
@@ -253,7 +365,7 @@ class ConnectionDispatcher:
             frame = encode_problem(
                 InternalError(), req_id=req_id, instance=self.path, problem_type_base_url=base_url
             )
-        await self._write(frame)
+        await self._outbox.put(frame)
 
 
 def _exceeds(frame: str | bytes, limit: int) -> bool:

@@ -15,9 +15,11 @@ time; problems travel to the client as RFC 9457 Problem Details frames and carry
         │   ├── InvalidMessage             400 invalid_websocket_message
         │   ├── MessageTooLarge            413 message_too_large
         │   ├── UnknownAction              400 unknown_websocket_action
-        │   └── InvalidActionPayload       422 invalid_action_payload
+        │   ├── InvalidActionPayload       422 invalid_action_payload
+        │   └── InvalidGroupName           422 invalid_group_name
         └── ServerProblem                  5xx: the server could not do it
-            └── InternalError              500 internal_error
+            ├── InternalError              500 internal_error
+            └── DeliveryUnavailable        503 delivery_unavailable
 
 ``WebSocketProblem`` and its subclasses live in :mod:`beeflow_websocket.core.problems`; applications raise
 ``WebSocketProblem`` (or a subclass of their own) from an action to answer with a domain error.

@@ -1,7 +1,7 @@
-"""Routing between the connections of one process.
+"""Delivery between the connections of one process: the default engine, with nothing to install.
 
-FastAPI and Flask keep their live connections here by default (and the in-memory test client does),
-so an event whose recipient resolves to another connection of the same process reaches it.
+FastAPI and Flask keep their live connections here unless they are configured with Redis (which
+uses it for the local part), and so does the in-memory test client.
 """
 
 from __future__ import annotations
@@ -20,10 +20,11 @@ logger: Final = logging.getLogger(__name__)
 
 
 class LocalConnections:
-    """The live connections of one process, by connection id."""
+    """The live connections of one process, by connection id, and the groups they are in."""
 
     def __init__(self) -> None:
         self._dispatchers: dict[str, ConnectionDispatcher] = {}
+        self._groups: dict[str, set[str]] = {}
 
     def __contains__(self, websocket_id: object) -> bool:
         return websocket_id in self._dispatchers
@@ -46,18 +47,31 @@ class LocalConnections:
         if self._dispatchers.get(dispatcher.websocket_id) is dispatcher:
             del self._dispatchers[dispatcher.websocket_id]
 
-    async def route(self, websocket_ids: Collection[str], event: OutboundEvent) -> None:
-        """Deliver ``event`` to each live connection in ``websocket_ids``.
+    def members(self, group: str) -> frozenset[str]:
+        """The ids of this process's connections in ``group``."""
+        return frozenset(self._groups.get(group, ()))
 
-        A connection that is not here, or fails while it is being written to because it is
-        closing, is skipped with a debug record: the sender's request did nothing wrong.
-        """
+    async def send_to_connections(self, websocket_ids: Collection[str], event: OutboundEvent) -> None:
+        """Deliver ``event`` to each connection of ``websocket_ids`` that lives in this process."""
         for websocket_id in websocket_ids:
             dispatcher = self._dispatchers.get(websocket_id)
             if dispatcher is None:
                 logger.debug("dropped an event for connection %s: not connected here", websocket_id)
-                continue
-            try:
-                await dispatcher.deliver(event)
-            except Exception:
-                logger.debug("dropped an event for connection %s: it is closing", websocket_id, exc_info=True)
+            else:
+                dispatcher.deliver(event)
+
+    async def send_to_group(self, group: str, event: OutboundEvent) -> None:
+        """Deliver ``event`` to every connection of this process in ``group``."""
+        await self.send_to_connections(tuple(self._groups.get(group, ())), event)
+
+    async def add_to_group(self, group: str, websocket_id: str) -> None:
+        """Put a connection into a group."""
+        self._groups.setdefault(group, set()).add(websocket_id)
+
+    async def remove_from_group(self, group: str, websocket_id: str) -> None:
+        """Take a connection out of a group; an empty group is forgotten."""
+        members = self._groups.get(group)
+        if members is not None:
+            members.discard(websocket_id)
+            if not members:
+                del self._groups[group]

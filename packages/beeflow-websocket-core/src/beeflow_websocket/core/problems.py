@@ -31,8 +31,10 @@ __all__ = [
     "RESERVED_MEMBERS",
     "BuiltinProblemCode",
     "ClientProblem",
+    "DeliveryUnavailable",
     "InternalError",
     "InvalidActionPayload",
+    "InvalidGroupName",
     "InvalidMessage",
     "MessageTooLarge",
     "ServerProblem",
@@ -48,7 +50,9 @@ BuiltinProblemCode = Literal[
     "message_too_large",
     "unknown_websocket_action",
     "invalid_action_payload",
+    "invalid_group_name",
     "internal_error",
+    "delivery_unavailable",
 ]
 """The codes the library itself answers with; each has a section in docs/en/errors.md."""
 
@@ -169,8 +173,30 @@ class InvalidActionPayload(ClientProblem):
     detail = "The payload does not match what the action expects."
 
 
+class InvalidGroupName(ClientProblem):
+    """An action asked to join, leave or address a group under a name that is not allowed."""
+
+    status = 422
+    code = "invalid_group_name"
+    title = "Invalid group name"
+    detail = "Group names are 1 to 100 characters from A-Z, a-z, 0-9 and . _ : -"
+
+
 class InternalError(ServerProblem):
     """An action failed, or produced something that cannot be delivered.
 
     The frame never carries the exception text; the exception is logged on the server instead.
     """
+
+
+class DeliveryUnavailable(ServerProblem):
+    """An event could not be handed to the delivery engine (its Redis or channel layer is down).
+
+    Sent to the connection whose action produced the event; the action itself goes on, and delivery
+    resumes by itself once the engine is reachable again.
+    """
+
+    status = 503
+    code = "delivery_unavailable"
+    title = "Event delivery unavailable"
+    detail = "An event could not be handed over for delivery to other connections."

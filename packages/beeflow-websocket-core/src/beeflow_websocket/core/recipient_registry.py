@@ -2,8 +2,9 @@
 
 A recipient resolver is registered by name; an event's ``recipient`` names it and its
 ``recipient_id`` is what the resolver resolves. The built-in ``websocket`` recipient resolves a
-connection id to itself. An application can map its own notions (a team, a document's editors) onto
-connection ids it tracks::
+connection id to itself; ``user`` resolves a user id to every connection of that user, and
+``group`` a group name to the connections that joined it, in every process. An application can map
+its own notions (a team, a document's editors) onto connection ids it tracks, or onto groups::
 
     class TeamRecipient(metaclass=RecipientRegistryMeta, name="team"):
         async def resolve(self, recipient_id: str) -> Collection[str]:
@@ -13,10 +14,13 @@ connection ids it tracks::
 from __future__ import annotations
 
 from collections.abc import Collection
-from typing import ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
 from beeflow_websocket.core._registry import Registry, RegistryMeta
 from beeflow_websocket.core.exceptions import RecipientMapDoesNotExist
+
+if TYPE_CHECKING:
+    from beeflow_websocket.core.groups import Group
 
 __all__ = [
     "RecipientMapDoesNotExist",
@@ -29,8 +33,9 @@ __all__ = [
 class RecipientPluginProtocol(Protocol):
     """What the dispatcher needs of a recipient resolver's instances."""
 
-    async def resolve(self, recipient_id: str) -> Collection[str]:
-        """Return the connection ids that ``recipient_id`` names; empty when none is live."""
+    async def resolve(self, recipient_id: str) -> Collection[str | Group]:
+        """Return the connection ids (and :class:`~beeflow_websocket.core.groups.Group` names) that
+        ``recipient_id`` names; empty when none is live."""  # noqa: D205, D209
         ...
 
 

@@ -8,6 +8,7 @@ from typing import Final
 __all__ = [
     "DEFAULT_MAX_CONCURRENT_ACTIONS",
     "DEFAULT_MAX_MESSAGE_SIZE",
+    "DEFAULT_MAX_OUTBOUND_MESSAGES",
     "DEFAULT_MAX_PENDING_MESSAGES",
     "DEFAULT_SETTINGS",
     "DispatcherSettings",
@@ -21,6 +22,9 @@ DEFAULT_MAX_CONCURRENT_ACTIONS: Final = 1
 
 DEFAULT_MAX_PENDING_MESSAGES: Final = 32
 """Frames a connection may have waiting for an action slot before the adapter stops reading."""
+
+DEFAULT_MAX_OUTBOUND_MESSAGES: Final = 256
+"""Frames a connection may have waiting to be written before it counts as not reading."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -37,18 +41,27 @@ class DispatcherSettings:
         max_pending_messages: How many received frames may wait for a free action slot. When they
             are all taken, the adapter stops reading from the client until one frees up, so a client
             that floods is slowed down instead of growing the server's memory.
+        max_outbound_messages: How many frames may wait to be written to the connection. The
+            connection's own actions wait for room; an event from elsewhere that finds the queue full
+            closes the connection with 1013, since its client has stopped reading.
     """
 
     problem_type_base_url: str | None = None
     max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE
     max_concurrent_actions: int = DEFAULT_MAX_CONCURRENT_ACTIONS
     max_pending_messages: int = DEFAULT_MAX_PENDING_MESSAGES
+    max_outbound_messages: int = DEFAULT_MAX_OUTBOUND_MESSAGES
 
     def __post_init__(self) -> None:
         base = self.problem_type_base_url
         if base is not None and (not isinstance(base, str) or not base.strip()):
             raise ValueError(f"problem_type_base_url must be a non-blank string or None, got {base!r}")
-        for name in ("max_message_size", "max_concurrent_actions", "max_pending_messages"):
+        for name in (
+            "max_message_size",
+            "max_concurrent_actions",
+            "max_pending_messages",
+            "max_outbound_messages",
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")

@@ -9,12 +9,12 @@ real client would receive::
         assert frames[0]["payload"] == {"text": "hi"}
 
 Several clients that share one :class:`~beeflow_websocket.core.local.LocalConnections` reach each
-other, as connections of one server process do.
+other, and each other's users and groups, as connections of one server process do.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from uuid import UUID, uuid4
 
 from pydantic import JsonValue
@@ -24,7 +24,6 @@ from beeflow_websocket.core.action_registry import UserId
 from beeflow_websocket.core.dispatcher import ConnectionDispatcher
 from beeflow_websocket.core.local import LocalConnections
 from beeflow_websocket.core.settings import DEFAULT_SETTINGS, DispatcherSettings
-from beeflow_websocket.core.transport import OutboundEvent
 
 __all__ = ["ActionTestClient"]
 
@@ -53,14 +52,18 @@ class ActionTestClient:
     ) -> None:
         self.connections = connections if connections is not None else LocalConnections()
         self.raw_frames: list[str] = []
+        self.closed_with: tuple[int, str] | None = None
+        """The close code and reason, when the server closed the connection."""
         self.dispatcher = ConnectionDispatcher(
-            _MemoryTransport(self.raw_frames, self.connections),
+            _MemoryTransport(self),
+            delivery=self.connections,
             websocket_id=websocket_id or f"test.{uuid4().hex}",
             user_id=user_id,
             path=path,
             settings=settings,
         )
         self.connections.add(self.dispatcher)
+        self._opened = False
 
     @property
     def websocket_id(self) -> str:
@@ -89,9 +92,23 @@ class ActionTestClient:
         await self.send_frame(to_json(envelope).decode())
         return req_id
 
+    async def open(self) -> None:
+        """Connect: join the user's group, so that events for this user reach the client.
+
+        Sending opens the client too; open it explicitly to receive before sending anything.
+        """
+        if not self._opened:
+            self._opened = True
+            await self.dispatcher.open()
+
     async def send_frame(self, frame: str | bytes) -> None:
         """Send a raw text (``str``) or binary (``bytes``) frame, valid or not; wait until it is handled."""
+        await self.open()
         await self.dispatcher.receive(frame)
+        await self.dispatcher.wait_idle()
+
+    async def settle(self) -> None:
+        """Wait until every event queued for this client has been written to it."""
         await self.dispatcher.wait_idle()
 
     async def request(self, action: str, payload: Mapping[str, JsonValue] | None = None) -> list[Frame]:
@@ -107,14 +124,13 @@ class ActionTestClient:
 
 
 class _MemoryTransport:
-    """Keeps what the server sends to one test client; routes through the shared connections."""
+    """Keeps what the server sends to one test client."""
 
-    def __init__(self, frames: list[str], connections: LocalConnections) -> None:
-        self._frames = frames
-        self._connections = connections
+    def __init__(self, client: ActionTestClient) -> None:
+        self._client = client
 
     async def send(self, frame: str) -> None:
-        self._frames.append(frame)
+        self._client.raw_frames.append(frame)
 
-    async def route(self, websocket_ids: Collection[str], event: OutboundEvent) -> None:
-        await self._connections.route(websocket_ids, event)
+    async def close(self, code: int, reason: str) -> None:
+        self._client.closed_with = (code, reason)

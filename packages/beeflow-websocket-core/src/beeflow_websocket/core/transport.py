@@ -1,17 +1,23 @@
-"""The interface between the protocol and a framework: what an adapter implements.
+"""The interfaces between the protocol and a framework: what an adapter implements.
 
-The dispatcher decides what to send; a transport sends it. An adapter implements two methods: one
-that writes a text frame to the connection it serves, and one that hands an event to other
-connections, wherever they live (the same process, or another one behind a channel layer or Redis).
+The dispatcher decides what to send; two small interfaces carry it out:
+
+- a :class:`Transport` writes to the one connection it serves, and can close it;
+- a :class:`Delivery` engine reaches any connection or group of the deployment: the connections of
+  this process (:class:`~beeflow_websocket.core.local.LocalConnections`), or of every process
+  through Redis or a Channels channel layer.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Final, Protocol
 
-__all__ = ["OutboundEvent", "Transport"]
+__all__ = ["SLOW_CONSUMER_CLOSE_CODE", "Delivery", "OutboundEvent", "Transport"]
+
+SLOW_CONSUMER_CLOSE_CODE: Final = 1013
+"""Close code for a client whose outbound queue is full because it stopped reading ("try again later")."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,13 +41,34 @@ class Transport(Protocol):
     """What a dispatcher needs from the framework that holds its connection."""
 
     async def send(self, frame: str) -> None:
-        """Write one text frame to this connection."""
+        """Write one text frame to this connection; may wait while the client is slow to read."""
         ...
 
-    async def route(self, websocket_ids: Collection[str], event: OutboundEvent) -> None:
-        """Hand ``event`` to the connections ``websocket_ids``, none of which is this one.
+    async def close(self, code: int, reason: str) -> None:
+        """Close this connection from the server side."""
+        ...
 
-        Each receiving connection passes it to its own dispatcher's ``deliver``. Ids of connections
-        that have gone are skipped without an error: the sender cannot know they went.
-        """
+
+class Delivery(Protocol):
+    """Reaches connections and groups, wherever in the deployment they live.
+
+    Receiving connections get each event through their dispatcher's ``deliver``. Ids of connections
+    that have gone are skipped without an error. A failure to hand an event over raises
+    :class:`~beeflow_websocket.core.problems.DeliveryUnavailable`.
+    """
+
+    async def send_to_connections(self, websocket_ids: Collection[str], event: OutboundEvent) -> None:
+        """Hand ``event`` to each of the connections ``websocket_ids``."""
+        ...
+
+    async def send_to_group(self, group: str, event: OutboundEvent) -> None:
+        """Hand ``event`` to every connection in ``group``."""
+        ...
+
+    async def add_to_group(self, group: str, websocket_id: str) -> None:
+        """Put a connection into a group."""
+        ...
+
+    async def remove_from_group(self, group: str, websocket_id: str) -> None:
+        """Take a connection out of a group; nothing happens if it was not in it."""
         ...

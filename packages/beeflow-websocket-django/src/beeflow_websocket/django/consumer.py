@@ -8,31 +8,27 @@ Mount it at any path::
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
 from typing import Any, Final
 from uuid import uuid4
 
-from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from beeflow_websocket.core.access_token import ACCESS_TOKEN_SUBPROTOCOL
 from beeflow_websocket.core.dispatcher import ConnectionDispatcher
+from beeflow_websocket.core.problems import DeliveryUnavailable
 from beeflow_websocket.core.transport import OutboundEvent
 from beeflow_websocket.django.configuration import dispatcher_settings
+from beeflow_websocket.django.delivery import EVENT_MESSAGE_TYPE, ChannelLayerDelivery
 
 __all__ = ["EVENT_MESSAGE_TYPE", "WebSocketConsumer"]
 
 logger: Final = logging.getLogger(__name__)
 
-EVENT_MESSAGE_TYPE: Final = "beeflow.event"
-"""Channel-layer message type that carries an event to another connection's consumer."""
-
 
 class _ChannelsTransport:
-    """Writes to the consumer's own socket directly; reaches other connections through the layer.
+    """Writes to the consumer's own socket directly, never through the channel layer.
 
-    The asking connection's frames never pass through the channel layer, whose per-channel capacity
-    would otherwise drop frames of a busy connection.
+    The channel layer's per-channel capacity would otherwise drop frames of a busy connection.
     """
 
     __slots__ = ("_consumer",)
@@ -43,17 +39,8 @@ class _ChannelsTransport:
     async def send(self, frame: str) -> None:
         await self._consumer.send(text_data=frame)
 
-    async def route(self, websocket_ids: Collection[str], event: OutboundEvent) -> None:
-        layer = self._consumer.channel_layer
-        if layer is None:
-            logger.debug("dropped an event for %d connection(s): no channel layer", len(websocket_ids))
-            return
-        message = {"type": EVENT_MESSAGE_TYPE, "req_id": event.req_id, "body": event.body}
-        for channel_name in websocket_ids:
-            try:
-                await layer.send(channel_name, message)
-            except ChannelFull:
-                logger.warning("dropped an event for connection %s: its channel is full", channel_name)
+    async def close(self, code: int, reason: str) -> None:
+        await self._consumer.close(code=code, reason=reason)
 
 
 class WebSocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
@@ -75,6 +62,7 @@ class WebSocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             return
         self.dispatcher = ConnectionDispatcher(
             _ChannelsTransport(self),
+            delivery=ChannelLayerDelivery(self.channel_layer),
             # Without a channel layer there is no channel name, and no other connection to reach.
             websocket_id=getattr(self, "channel_name", None) or f"local.{uuid4().hex}",
             user_id=user.id,
@@ -83,6 +71,11 @@ class WebSocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         )
         offered = self.scope.get("subprotocols") or ()
         await self.accept(ACCESS_TOKEN_SUBPROTOCOL if ACCESS_TOKEN_SUBPROTOCOL in offered else None)
+        try:
+            await self.dispatcher.open()
+        except DeliveryUnavailable:
+            # Without its user's group the connection would miss events: let the client retry.
+            await self.close(code=1011, reason="event delivery unavailable")
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Hand a frame from the client to the dispatcher."""
@@ -97,4 +90,4 @@ class WebSocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     async def beeflow_event(self, message: dict[str, Any]) -> None:
         """Deliver an event another connection routed here through the channel layer."""
         if self.dispatcher is not None:
-            await self.dispatcher.deliver(OutboundEvent(req_id=message.get("req_id"), body=message["body"]))
+            self.dispatcher.deliver(OutboundEvent(req_id=message.get("req_id"), body=message["body"]))

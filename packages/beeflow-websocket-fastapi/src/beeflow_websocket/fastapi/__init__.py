@@ -12,5 +12,12 @@ Routing and authentication stay in the application::
 
 from beeflow_websocket.fastapi.configuration import configure_beeflow_websocket
 from beeflow_websocket.fastapi.connection import get_access_token, handle_beeflow_websocket
+from beeflow_websocket.fastapi.push import aemit_event, emit_event
 
-__all__ = ["configure_beeflow_websocket", "get_access_token", "handle_beeflow_websocket"]
+__all__ = [
+    "aemit_event",
+    "configure_beeflow_websocket",
+    "emit_event",
+    "get_access_token",
+    "handle_beeflow_websocket",
+]

@@ -17,6 +17,7 @@ from beeflow_websocket.core.settings import (
     DEFAULT_SETTINGS,
     DispatcherSettings,
 )
+from beeflow_websocket.core.transport import Delivery
 
 __all__ = ["AdapterState", "adapter_state", "configure_beeflow_websocket"]
 
@@ -25,10 +26,15 @@ _STATE_ATTRIBUTE = "beeflow_websocket"
 
 @dataclass(slots=True)
 class AdapterState:
-    """What one application keeps: its protocol settings and its live connections."""
+    """What one application keeps: its protocol settings, its live connections, its delivery engine."""
 
     settings: DispatcherSettings = DEFAULT_SETTINGS
     connections: LocalConnections = field(default_factory=LocalConnections)
+
+    @property
+    def delivery(self) -> Delivery:
+        """The engine that reaches every connection: this process's connections by default."""
+        return self.connections
 
 
 def configure_beeflow_websocket(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection
 from typing import Final
 from uuid import uuid4
 
@@ -12,8 +11,6 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from beeflow_websocket.core.access_token import ACCESS_TOKEN_SUBPROTOCOL, read_access_token
 from beeflow_websocket.core.action_registry import UserId
 from beeflow_websocket.core.dispatcher import ConnectionDispatcher
-from beeflow_websocket.core.local import LocalConnections
-from beeflow_websocket.core.transport import OutboundEvent
 from beeflow_websocket.fastapi.configuration import adapter_state
 
 __all__ = ["get_access_token", "handle_beeflow_websocket"]
@@ -22,19 +19,18 @@ logger: Final = logging.getLogger(__name__)
 
 
 class _StarletteTransport:
-    """Writes to one Starlette WebSocket; routes to the application's other connections."""
+    """Writes to one Starlette WebSocket."""
 
-    __slots__ = ("_connections", "_websocket")
+    __slots__ = ("_websocket",)
 
-    def __init__(self, websocket: WebSocket, connections: LocalConnections) -> None:
+    def __init__(self, websocket: WebSocket) -> None:
         self._websocket = websocket
-        self._connections = connections
 
     async def send(self, frame: str) -> None:
         await self._websocket.send_text(frame)
 
-    async def route(self, websocket_ids: Collection[str], event: OutboundEvent) -> None:
-        await self._connections.route(websocket_ids, event)
+    async def close(self, code: int, reason: str) -> None:
+        await self._websocket.close(code, reason)
 
 
 def get_access_token(websocket: WebSocket) -> str | None:
@@ -64,7 +60,8 @@ async def handle_beeflow_websocket(
     """
     state = adapter_state(websocket.app)
     dispatcher = ConnectionDispatcher(
-        _StarletteTransport(websocket, state.connections),
+        _StarletteTransport(websocket),
+        delivery=state.delivery,
         websocket_id=websocket_id or str(uuid4()),
         user_id=user_id,
         path=websocket.url.path,
@@ -76,6 +73,7 @@ async def handle_beeflow_websocket(
     )
     state.connections.add(dispatcher)
     try:
+        await dispatcher.open()
         while True:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":

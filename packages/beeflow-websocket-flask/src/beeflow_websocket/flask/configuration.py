@@ -18,6 +18,7 @@ from beeflow_websocket.core.settings import (
     DEFAULT_SETTINGS,
     DispatcherSettings,
 )
+from beeflow_websocket.core.transport import Delivery
 from beeflow_websocket.flask._bridge import EventLoopThread
 
 __all__ = ["AdapterState", "adapter_state", "configure_beeflow_websocket"]
@@ -32,6 +33,11 @@ class AdapterState:
     settings: DispatcherSettings = DEFAULT_SETTINGS
     connections: LocalConnections = field(default_factory=LocalConnections)
     bridge: EventLoopThread = field(default_factory=EventLoopThread)
+
+    @property
+    def delivery(self) -> Delivery:
+        """The engine that reaches every connection: this process's connections by default."""
+        return self.connections
 
 
 def configure_beeflow_websocket(

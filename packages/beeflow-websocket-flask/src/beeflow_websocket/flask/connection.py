@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import socket
 import threading
-from collections.abc import Collection
+from concurrent.futures import ThreadPoolExecutor
 from typing import Final, Protocol
 from uuid import uuid4
 
@@ -14,13 +17,12 @@ from simple_websocket import ConnectionClosed
 from beeflow_websocket.core.access_token import read_access_token, split_subprotocol_header
 from beeflow_websocket.core.action_registry import UserId
 from beeflow_websocket.core.dispatcher import ConnectionDispatcher
-from beeflow_websocket.core.local import LocalConnections
-from beeflow_websocket.core.transport import OutboundEvent
 from beeflow_websocket.flask.configuration import adapter_state
 
 __all__ = ["FlaskSockWebSocket", "get_access_token", "handle_beeflow_websocket"]
 
 logger: Final = logging.getLogger(__name__)
+_CLOSE_TIMEOUT: Final = 1.0
 
 
 class FlaskSockWebSocket(Protocol):
@@ -34,27 +36,55 @@ class FlaskSockWebSocket(Protocol):
         """Wait for the next frame; raises ``ConnectionClosed`` once the client has gone."""
         ...
 
+    def close(self, reason: int | None = None, message: str | None = None) -> None:
+        """Close the connection with a close code (``reason``) and a text (``message``)."""
+        ...
+
 
 class _FlaskSockTransport:
-    """Writes to one Flask-Sock connection; routes to the application's other connections.
+    """Writes to one Flask-Sock connection from a thread of its own.
 
-    Writes come from the application's event loop thread; the lock keeps frames whole should the
-    route function's thread ever write too.
+    Flask-Sock's writes block until the socket takes the data. Made on the application's event loop,
+    a client that stops reading would stall every connection of the process; made in this
+    connection's own writer thread, it stalls only this connection, whose outbound queue then fills
+    up and gets it closed.
     """
 
-    __slots__ = ("_connections", "_lock", "_websocket")
+    __slots__ = ("_websocket", "_writer")
 
-    def __init__(self, websocket: FlaskSockWebSocket, connections: LocalConnections) -> None:
+    def __init__(self, websocket: FlaskSockWebSocket) -> None:
         self._websocket = websocket
-        self._connections = connections
-        self._lock = threading.Lock()
+        self._writer: ThreadPoolExecutor | None = None
 
     async def send(self, frame: str) -> None:
-        with self._lock:
-            self._websocket.send(frame)
+        await asyncio.get_running_loop().run_in_executor(self._thread(), self._websocket.send, frame)
 
-    async def route(self, websocket_ids: Collection[str], event: OutboundEvent) -> None:
-        await self._connections.route(websocket_ids, event)
+    async def close(self, code: int, reason: str) -> None:
+        # Neither on the loop nor through the writer thread: both may be stuck behind this client.
+        threading.Thread(
+            target=self._close, args=(code, reason), name="beeflow-websocket-closer", daemon=True
+        ).start()
+
+    def _close(self, code: int, reason: str) -> None:
+        closer = threading.Thread(
+            target=self._websocket.close, kwargs={"reason": code, "message": reason}, daemon=True
+        )
+        closer.start()
+        closer.join(_CLOSE_TIMEOUT)
+        sock = getattr(self._websocket, "sock", None)
+        if closer.is_alive() and sock is not None:
+            # The client reads nothing, not even the close frame: drop the TCP connection.
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+
+    def shutdown(self) -> None:
+        if self._writer is not None:
+            self._writer.shutdown(wait=False, cancel_futures=True)
+
+    def _thread(self) -> ThreadPoolExecutor:
+        if self._writer is None:
+            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="beeflow-websocket-writer")
+        return self._writer
 
 
 def get_access_token() -> str | None:
@@ -84,8 +114,10 @@ def handle_beeflow_websocket(
             application's live connections.
     """
     state = adapter_state(current_app)
+    transport = _FlaskSockTransport(websocket)
     dispatcher = ConnectionDispatcher(
-        _FlaskSockTransport(websocket, state.connections),
+        transport,
+        delivery=state.delivery,
         websocket_id=websocket_id or str(uuid4()),
         user_id=user_id,
         path=request.path,
@@ -93,6 +125,7 @@ def handle_beeflow_websocket(
     )
     state.connections.add(dispatcher)
     try:
+        state.bridge.run(dispatcher.open())
         while True:
             frame = websocket.receive()
             if frame is not None:
@@ -102,3 +135,4 @@ def handle_beeflow_websocket(
     finally:
         state.connections.discard(dispatcher)
         state.bridge.run(dispatcher.close())
+        transport.shutdown()

@@ -1,0 +1,81 @@
+"""Delivery through the Channels channel layer: connections and groups across every process.
+
+A connection's id is its consumer's channel name, and groups are channel-layer groups, so with
+channels-redis an event reaches connections held by any process of the deployment. Group names are
+mapped onto names the channel layer accepts (it allows neither ``:`` nor ``~``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from collections.abc import Collection
+from typing import Any, Final
+
+from channels.exceptions import ChannelFull
+
+from beeflow_websocket.core.problems import DeliveryUnavailable
+from beeflow_websocket.core.transport import OutboundEvent
+
+__all__ = ["EVENT_MESSAGE_TYPE", "ChannelLayerDelivery", "channel_layer_group"]
+
+logger: Final = logging.getLogger(__name__)
+
+EVENT_MESSAGE_TYPE: Final = "beeflow.event"
+"""Channel-layer message type that carries an event to a consumer (its ``beeflow_event`` handler)."""
+
+_PLAIN_NAME: Final = re.compile(r"[A-Za-z0-9._-]{1,80}")
+
+
+def channel_layer_group(group: str) -> str:
+    """The channel-layer group name for a Beeflow group: readable when possible, hashed otherwise."""
+    if _PLAIN_NAME.fullmatch(group):
+        return f"beeflow.g.{group}"
+    return f"beeflow.h.{hashlib.sha256(group.encode()).hexdigest()[:48]}"
+
+
+class ChannelLayerDelivery:
+    """A :class:`~beeflow_websocket.core.transport.Delivery` engine over a Channels channel layer.
+
+    Args:
+        layer: The channel layer, or ``None`` when none is configured: then nothing beyond the
+            connection itself can be reached, and events for others are dropped with a debug record.
+    """
+
+    def __init__(self, layer: Any) -> None:
+        self.layer = layer
+
+    async def send_to_connections(self, websocket_ids: Collection[str], event: OutboundEvent) -> None:
+        """Send ``event`` to each consumer channel."""
+        message = _message(event)
+        for channel_name in websocket_ids:
+            await self._call("send", channel_name, message, target=f"connection {channel_name}")
+
+    async def send_to_group(self, group: str, event: OutboundEvent) -> None:
+        """Send ``event`` to every consumer in ``group``."""
+        await self._call("group_send", channel_layer_group(group), _message(event), target=f"group {group}")
+
+    async def add_to_group(self, group: str, websocket_id: str) -> None:
+        """Add a consumer channel to ``group``."""
+        await self._call("group_add", channel_layer_group(group), websocket_id, target=f"group {group}")
+
+    async def remove_from_group(self, group: str, websocket_id: str) -> None:
+        """Remove a consumer channel from ``group``."""
+        await self._call("group_discard", channel_layer_group(group), websocket_id, target=f"group {group}")
+
+    async def _call(self, method: str, name: str, argument: object, *, target: str) -> None:
+        if self.layer is None:
+            logger.debug("no channel layer: %s for %s skipped", method, target)
+            return
+        try:
+            await getattr(self.layer, method)(name, argument)
+        except ChannelFull:
+            logger.warning("dropped an event for %s: its channel is full", target)
+        except Exception as error:
+            logger.error("the channel layer failed (%s for %s): %s", method, target, error)
+            raise DeliveryUnavailable() from error
+
+
+def _message(event: OutboundEvent) -> dict[str, object]:
+    return {"type": EVENT_MESSAGE_TYPE, "req_id": event.req_id, "body": event.body}
