@@ -116,7 +116,7 @@ def redis_command(port: int) -> list[str]:
     return [executable, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"]
 
 
-def prepare_django_site(database: Path, users: int = 5) -> dict[str, str]:
+def prepare_django_site(database: Path, users: int = 10) -> dict[str, str]:
     """Migrate a fresh SQLite database for the Django site and create users 1..N (password "pw").
 
     Returns the environment a server of the site needs.

@@ -171,7 +171,7 @@ async def test_closing_mid_action_runs_its_finally_and_sends_nothing_more(
     await started.wait()
     await connection.close()
     await connection.receive(envelope("health"))
-    connection.deliver(
+    await connection.deliver(
         OutboundEvent(
             req_id=None, body='{"event":"x","recipient":"websocket","recipient_id":"c","payload":{}}'
         )
@@ -226,7 +226,7 @@ async def test_a_client_that_stops_reading_is_closed_and_does_not_slow_the_sende
     connections = LocalConnections()
     slow, fast = Sink(), Sink()
     slow.reading.clear()
-    settings = DispatcherSettings(max_outbound_messages=4)
+    settings = DispatcherSettings(max_outbound_messages=4, slow_consumer_timeout=0.05)
     reader = ConnectionDispatcher(
         slow, delivery=connections, websocket_id="slow", user_id=1, path="/ws/", settings=settings
     )
@@ -249,7 +249,7 @@ async def test_a_client_that_stops_reading_is_closed_and_does_not_slow_the_sende
     assert reader.closed
     assert len(fast.frames) == 10
     assert (
-        "closing connection slow: 4 frames are waiting to be written; its client is not reading"
+        "closing connection slow: 4 frames have waited 0.1 s to be written; its client is not reading"
         in caplog.text
     )
     assert connections.members("room") == {"fast"}

@@ -1,5 +1,7 @@
 """A login endpoint, so that tests can get a session cookie for a real user."""
 
+import json
+
 from django.contrib.auth import authenticate, login
 from django.http import HttpRequest, HttpResponse
 from django.urls import path
@@ -17,4 +19,19 @@ def login_view(request: HttpRequest) -> HttpResponse:
     return HttpResponse(status=204)
 
 
-urlpatterns = [path("login/", login_view)]
+@csrf_exempt
+@require_POST
+def push_view(request: HttpRequest) -> HttpResponse:
+    """Server push from a synchronous Django view."""
+    from beeflow_websocket.django.push import emit_event
+
+    from siteplugins.actions import Said
+
+    body = json.loads(request.body)
+    emit_event(
+        Said(recipient=body["recipient"], recipient_id=body["recipient_id"], payload={"text": body["text"]})
+    )
+    return HttpResponse(status=204)
+
+
+urlpatterns = [path("login/", login_view), path("push/", push_view)]

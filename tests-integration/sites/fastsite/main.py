@@ -1,16 +1,31 @@
 """The FastAPI test site, served by uvicorn: ``uvicorn fastsite.main:app``."""
 
 import logging
+import os
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, WebSocket, WebSocketException, status
+from pydantic import BaseModel
 
-from beeflow_websocket.fastapi import configure_beeflow_websocket, get_access_token, handle_beeflow_websocket
+from beeflow_websocket.fastapi import (
+    aemit_event,
+    configure_beeflow_websocket,
+    emit_event,
+    get_access_token,
+    handle_beeflow_websocket,
+)
+
+from siteplugins.actions import Said
 
 logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s %(message)s")
 
 app = FastAPI()
-configure_beeflow_websocket(app, problem_type_base_url="https://example.com/problems/websocket")
+configure_beeflow_websocket(
+    app,
+    problem_type_base_url="https://example.com/problems/websocket",
+    redis_url=os.environ.get("SITE_REDIS_URL"),
+    max_outbound_messages=int(os.environ.get("SITE_MAX_OUTBOUND", "256")),
+)
 
 
 async def get_current_user_id(websocket: WebSocket) -> int:
@@ -26,3 +41,25 @@ async def websocket_endpoint(
     websocket: WebSocket, user_id: Annotated[int, Depends(get_current_user_id)]
 ) -> None:
     await handle_beeflow_websocket(websocket, user_id=user_id)
+
+
+class Push(BaseModel):
+    recipient: str
+    recipient_id: str
+    text: str
+
+
+@app.post("/push/", status_code=204)
+async def push(body: Push) -> None:
+    """Server push from an HTTP endpoint (async form)."""
+    await aemit_event(
+        app, Said(recipient=body.recipient, recipient_id=body.recipient_id, payload={"text": body.text})
+    )
+
+
+@app.post("/push-sync/", status_code=204)
+def push_sync(body: Push) -> None:
+    """Server push from a synchronous endpoint, which FastAPI runs in a worker thread."""
+    emit_event(
+        app, Said(recipient=body.recipient, recipient_id=body.recipient_id, payload={"text": body.text})
+    )

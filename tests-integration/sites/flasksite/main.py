@@ -1,17 +1,30 @@
 """The Flask test site, served by gunicorn's threaded worker: ``gunicorn flasksite.main:app``."""
 
 import logging
+import os
 
 from flask import Flask, abort, g, request
 from flask_sock import Sock
 
-from beeflow_websocket.flask import configure_beeflow_websocket, get_access_token, handle_beeflow_websocket
+from beeflow_websocket.flask import (
+    configure_beeflow_websocket,
+    emit_event,
+    get_access_token,
+    handle_beeflow_websocket,
+)
+
+from siteplugins.actions import Said
 
 logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s %(message)s")
 
 app = Flask(__name__)
 sock = Sock(app)
-configure_beeflow_websocket(app, problem_type_base_url="https://example.com/problems/websocket")
+configure_beeflow_websocket(
+    app,
+    problem_type_base_url="https://example.com/problems/websocket",
+    redis_url=os.environ.get("SITE_REDIS_URL"),
+    max_outbound_messages=int(os.environ.get("SITE_MAX_OUTBOUND", "256")),
+)
 
 
 @app.before_request
@@ -28,3 +41,13 @@ def authenticate() -> None:
 @sock.route("/ws/")
 def websocket_endpoint(websocket) -> None:  # type: ignore[no-untyped-def]
     handle_beeflow_websocket(websocket, user_id=g.user_id)
+
+
+@app.post("/push/")
+def push() -> tuple[str, int]:
+    """Server push from a Flask view (the sync form)."""
+    body = request.get_json()
+    emit_event(
+        Said(recipient=body["recipient"], recipient_id=body["recipient_id"], payload={"text": body["text"]})
+    )
+    return "", 204

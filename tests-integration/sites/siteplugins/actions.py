@@ -141,3 +141,45 @@ class Linger(metaclass=ActionRegistryMeta, name="linger"):
             yield answer(Echoed, message, context, {"never": True})
         finally:
             logger.info("linger %s closed by its finally block", message.req_id)
+
+
+class Said(Event, name="said"):
+    """Something said to a user, a group or a connection."""
+
+
+class Membership(Event, name="membership"):
+    """The groups the connection is in, after joining or leaving."""
+
+
+class Join(metaclass=ActionRegistryMeta, name="join"):
+    async def execute(
+        self, message: WebSocketActionPayload, context: ActionContext
+    ) -> AsyncIterator[Membership]:
+        await context.join(str(message.payload["group"]))
+        yield answer(Membership, message, context, {"groups": list[JsonValue](sorted(context.groups))})
+
+
+class Leave(metaclass=ActionRegistryMeta, name="leave"):
+    async def execute(
+        self, message: WebSocketActionPayload, context: ActionContext
+    ) -> AsyncIterator[Membership]:
+        await context.leave(str(message.payload["group"]))
+        yield answer(Membership, message, context, {"groups": list[JsonValue](sorted(context.groups))})
+
+
+class Say(metaclass=ActionRegistryMeta, name="say"):
+    """Say ``text`` to ``recipient``/``to``, ``times`` times (``pad`` characters of padding), then confirm."""
+
+    async def execute(self, message: WebSocketActionPayload, context: ActionContext) -> AsyncIterator[Event]:
+        recipient, target = str(message.payload["recipient"]), str(message.payload["to"])
+        times, pad = message.payload.get("times", 1), message.payload.get("pad", 0)
+        assert isinstance(times, int)
+        assert isinstance(pad, int)
+        for n in range(times):
+            payload: dict[str, JsonValue] = {
+                "text": str(message.payload.get("text", "")),
+                "n": n,
+                "pad": "x" * pad,
+            }
+            yield Said(recipient=recipient, recipient_id=target, req_id=message.req_id, payload=payload)
+        yield answer(Echoed, message, context, {"said": times})

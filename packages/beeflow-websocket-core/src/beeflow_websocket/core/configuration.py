@@ -14,6 +14,7 @@ from beeflow_websocket.core.autodiscover import CONVENTIONAL_MODULES, autodiscov
 from beeflow_websocket.core.settings import (
     DEFAULT_MAX_CONCURRENT_ACTIONS,
     DEFAULT_MAX_MESSAGE_SIZE,
+    DEFAULT_MAX_OUTBOUND_MESSAGES,
     DEFAULT_MAX_PENDING_MESSAGES,
     DispatcherSettings,
 )
@@ -34,6 +35,7 @@ def configure_adapter(
     max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
     max_concurrent_actions: int = DEFAULT_MAX_CONCURRENT_ACTIONS,
     max_pending_messages: int = DEFAULT_MAX_PENDING_MESSAGES,
+    max_outbound_messages: int = DEFAULT_MAX_OUTBOUND_MESSAGES,
 ) -> tuple[DispatcherSettings, list[ModuleType]]:
     """Check the adapter keywords, autodiscover for the caller, and build the settings.
 
@@ -47,6 +49,7 @@ def configure_adapter(
         max_message_size: Largest inbound frame in bytes; larger ones get ``message_too_large``.
         max_concurrent_actions: Actions of one connection that may run at once.
         max_pending_messages: Frames that may wait for an action slot before reading stops.
+        max_outbound_messages: Frames that may wait to be written before the client counts as not reading.
 
     Returns:
         The settings, and the modules autodiscovery imported.
@@ -64,6 +67,7 @@ def configure_adapter(
         max_message_size=max_message_size,
         max_concurrent_actions=max_concurrent_actions,
         max_pending_messages=max_pending_messages,
+        max_outbound_messages=max_outbound_messages,
     )
     if not autodiscover:
         return settings, []

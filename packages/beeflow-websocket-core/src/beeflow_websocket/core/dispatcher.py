@@ -193,26 +193,33 @@ class ConnectionDispatcher:
                 )
         self._groups.clear()
 
-    def deliver(self, event: OutboundEvent) -> None:
+    async def deliver(self, event: OutboundEvent) -> None:
         """Queue an event from elsewhere for this connection, numbered with its next ``seq``.
 
-        Never waits, so a slow client cannot slow its sender down: when the outbound queue is full,
-        the client has stopped reading and the connection is closed with 1013. Dropped once closed.
+        When the outbound queue is full the sender waits up to ``slow_consumer_timeout`` for room,
+        which absorbs bursts to a client that is reading. A client that frees no room in that time has
+        stopped reading: its connection is closed with 1013 and the sender goes on. Dropped once closed.
         """
         if self._closed:
             return
         self._start()
         self._seq += 1
+        frame = stamp(event, self._seq)
         try:
-            self._outbox.put_nowait(stamp(event, self._seq))
+            self._outbox.put_nowait(frame)
         except asyncio.QueueFull:
-            self._closed = True
-            logger.warning(
-                "closing connection %s: %d frames are waiting to be written; its client is not reading",
-                self.websocket_id,
-                self.settings.max_outbound_messages,
-            )
-            asyncio.get_running_loop().create_task(self._close_slow_consumer())
+            try:
+                await asyncio.wait_for(self._outbox.put(frame), self.settings.slow_consumer_timeout)
+            except TimeoutError:
+                self._closed = True
+                logger.warning(
+                    "closing connection %s: %d frames have waited %.1f s to be written; "
+                    "its client is not reading",
+                    self.websocket_id,
+                    self.settings.max_outbound_messages,
+                    self.settings.slow_consumer_timeout,
+                )
+                asyncio.get_running_loop().create_task(self._close_slow_consumer())
 
     async def _deliver_own(self, event: OutboundEvent) -> None:
         """Queue an event of this connection's own action, waiting for room: that slows only itself."""

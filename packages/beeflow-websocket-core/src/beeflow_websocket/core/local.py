@@ -58,7 +58,7 @@ class LocalConnections:
             if dispatcher is None:
                 logger.debug("dropped an event for connection %s: not connected here", websocket_id)
             else:
-                dispatcher.deliver(event)
+                await dispatcher.deliver(event)
 
     async def send_to_group(self, group: str, event: OutboundEvent) -> None:
         """Deliver ``event`` to every connection of this process in ``group``."""

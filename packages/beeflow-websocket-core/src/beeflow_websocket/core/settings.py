@@ -11,6 +11,7 @@ __all__ = [
     "DEFAULT_MAX_OUTBOUND_MESSAGES",
     "DEFAULT_MAX_PENDING_MESSAGES",
     "DEFAULT_SETTINGS",
+    "DEFAULT_SLOW_CONSUMER_TIMEOUT",
     "DispatcherSettings",
 ]
 
@@ -25,6 +26,9 @@ DEFAULT_MAX_PENDING_MESSAGES: Final = 32
 
 DEFAULT_MAX_OUTBOUND_MESSAGES: Final = 256
 """Frames a connection may have waiting to be written before it counts as not reading."""
+
+DEFAULT_SLOW_CONSUMER_TIMEOUT: Final = 2.0
+"""Seconds a full outbound queue may stay full before its client counts as not reading."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -42,8 +46,10 @@ class DispatcherSettings:
             are all taken, the adapter stops reading from the client until one frees up, so a client
             that floods is slowed down instead of growing the server's memory.
         max_outbound_messages: How many frames may wait to be written to the connection. The
-            connection's own actions wait for room; an event from elsewhere that finds the queue full
-            closes the connection with 1013, since its client has stopped reading.
+            connection's own actions wait for room; an event from elsewhere waits at most
+            ``slow_consumer_timeout`` seconds, after which the connection is closed with 1013, since
+            its client has stopped reading.
+        slow_consumer_timeout: See ``max_outbound_messages``.
     """
 
     problem_type_base_url: str | None = None
@@ -51,6 +57,7 @@ class DispatcherSettings:
     max_concurrent_actions: int = DEFAULT_MAX_CONCURRENT_ACTIONS
     max_pending_messages: int = DEFAULT_MAX_PENDING_MESSAGES
     max_outbound_messages: int = DEFAULT_MAX_OUTBOUND_MESSAGES
+    slow_consumer_timeout: float = DEFAULT_SLOW_CONSUMER_TIMEOUT
 
     def __post_init__(self) -> None:
         base = self.problem_type_base_url
@@ -65,6 +72,10 @@ class DispatcherSettings:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if not isinstance(self.slow_consumer_timeout, int | float) or self.slow_consumer_timeout <= 0:
+            raise ValueError(
+                f"slow_consumer_timeout must be a positive number, got {self.slow_consumer_timeout!r}"
+            )
 
 
 DEFAULT_SETTINGS: Final = DispatcherSettings()

@@ -9,6 +9,7 @@
 | ``BEEFLOW_WEBSOCKET_MAX_MESSAGE_SIZE`` | 1 MiB | Largest inbound frame, in bytes. |
 | ``BEEFLOW_WEBSOCKET_MAX_CONCURRENT_ACTIONS`` | 1 | Actions of one connection that may run at once. |
 | ``BEEFLOW_WEBSOCKET_MAX_PENDING_MESSAGES`` | 32 | Frames that may wait for an action slot. |
+| ``BEEFLOW_WEBSOCKET_MAX_OUTBOUND_MESSAGES`` | 256 | Frames that may wait to be written to a connection. |
 
 A value of the wrong type raises ``ImproperlyConfigured`` naming the setting.
 """

@@ -90,4 +90,4 @@ class WebSocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     async def beeflow_event(self, message: dict[str, Any]) -> None:
         """Deliver an event another connection routed here through the channel layer."""
         if self.dispatcher is not None:
-            self.dispatcher.deliver(OutboundEvent(req_id=message.get("req_id"), body=message["body"]))
+            await self.dispatcher.deliver(OutboundEvent(req_id=message.get("req_id"), body=message["body"]))

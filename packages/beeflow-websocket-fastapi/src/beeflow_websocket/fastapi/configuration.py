@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 
@@ -13,11 +14,15 @@ from beeflow_websocket.core.local import LocalConnections
 from beeflow_websocket.core.settings import (
     DEFAULT_MAX_CONCURRENT_ACTIONS,
     DEFAULT_MAX_MESSAGE_SIZE,
+    DEFAULT_MAX_OUTBOUND_MESSAGES,
     DEFAULT_MAX_PENDING_MESSAGES,
     DEFAULT_SETTINGS,
     DispatcherSettings,
 )
 from beeflow_websocket.core.transport import Delivery
+
+if TYPE_CHECKING:
+    from beeflow_websocket.core.redis_delivery import RedisDelivery
 
 __all__ = ["AdapterState", "adapter_state", "configure_beeflow_websocket"]
 
@@ -30,11 +35,12 @@ class AdapterState:
 
     settings: DispatcherSettings = DEFAULT_SETTINGS
     connections: LocalConnections = field(default_factory=LocalConnections)
+    redis: RedisDelivery | None = None
 
     @property
     def delivery(self) -> Delivery:
-        """The engine that reaches every connection: this process's connections by default."""
-        return self.connections
+        """The engine that reaches every connection: Redis when configured, else this process's."""
+        return self.redis if self.redis is not None else self.connections
 
 
 def configure_beeflow_websocket(
@@ -47,6 +53,9 @@ def configure_beeflow_websocket(
     max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
     max_concurrent_actions: int = DEFAULT_MAX_CONCURRENT_ACTIONS,
     max_pending_messages: int = DEFAULT_MAX_PENDING_MESSAGES,
+    max_outbound_messages: int = DEFAULT_MAX_OUTBOUND_MESSAGES,
+    redis_url: str | None = None,
+    redis_channel_prefix: str = "beeflow-websocket",
 ) -> None:
     """Configure Beeflow WebSocket on a FastAPI (or Starlette) application.
 
@@ -66,6 +75,12 @@ def configure_beeflow_websocket(
             are handled one after another, in order).
         max_pending_messages: Frames that may wait for an action slot (default 32) before the
             adapter stops reading from the client.
+        max_outbound_messages: Frames that may wait to be written to a connection (default 256);
+            a client that stops reading is closed with 1013 once they are all taken.
+        redis_url: A Redis URL (``redis://host:6379/0``) to reach connections, users and groups in
+            every process and instance; needs the ``redis`` extra. ``None`` (the default) reaches the
+            connections of this process only.
+        redis_channel_prefix: Prefix of the Redis channels; give each application on one Redis its own.
 
     Raises:
         ValueError: A limit is not a positive integer, or the base URL is blank.
@@ -81,10 +96,17 @@ def configure_beeflow_websocket(
         max_message_size=max_message_size,
         max_concurrent_actions=max_concurrent_actions,
         max_pending_messages=max_pending_messages,
+        max_outbound_messages=max_outbound_messages,
     )
     if not isinstance(app, Starlette):
         raise TypeError(f"expected a FastAPI or Starlette application, got {type(app).__name__}")
-    setattr(app.state, _STATE_ATTRIBUTE, AdapterState(settings=settings))
+    state = AdapterState(settings=settings)
+    if redis_url is not None:
+        # Imported here: the Redis engine needs the optional redis extra.
+        from beeflow_websocket.core.redis_delivery import RedisDelivery
+
+        state.redis = RedisDelivery(redis_url, state.connections, channel_prefix=redis_channel_prefix)
+    setattr(app.state, _STATE_ATTRIBUTE, state)
 
 
 def adapter_state(app: Starlette) -> AdapterState:

@@ -1,0 +1,163 @@
+"""The Redis engine against a real Redis server: two engines stand for two processes."""
+
+import asyncio
+import json
+import shutil
+import socket
+import subprocess
+import time
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+
+from beeflow_websocket.core.local import LocalConnections
+from beeflow_websocket.core.problems import DeliveryUnavailable
+from beeflow_websocket.core.redis_delivery import RedisDelivery
+from beeflow_websocket.core.testing import ActionTestClient
+from beeflow_websocket.core.transport import OutboundEvent
+
+pytestmark = pytest.mark.anyio
+
+EVENT = OutboundEvent(
+    req_id=None, body='{"event":"note","recipient":"group","recipient_id":"room","payload":{}}'
+)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def start_redis(port: int) -> subprocess.Popen[bytes]:
+    executable = shutil.which("redis-server")
+    if executable is None:
+        pytest.fail("redis-server is not installed; .ci/run installs it")
+    process = subprocess.Popen(
+        [executable, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return process
+        except OSError:
+            time.sleep(0.02)
+    process.kill()
+    pytest.fail("redis-server did not start")
+
+
+@pytest.fixture
+def redis_port() -> Iterator[int]:
+    port = free_port()
+    process = start_redis(port)
+    yield port
+    process.terminate()
+    process.wait()
+
+
+class Node:
+    """One "process": its own connections, and a Redis engine."""
+
+    def __init__(self, port: int) -> None:
+        self.local = LocalConnections()
+        self.engine = RedisDelivery(f"redis://127.0.0.1:{port}/0", self.local, timeout=0.5)
+
+    def client(self, user_id: int, websocket_id: str) -> ActionTestClient:
+        client = ActionTestClient(user_id=user_id, websocket_id=websocket_id, connections=self.local)
+        client.dispatcher.delivery = self.engine
+        return client
+
+
+@pytest.fixture
+async def nodes(redis_port: int) -> AsyncIterator[tuple[Node, Node]]:
+    first, second = Node(redis_port), Node(redis_port)
+    yield first, second
+    await first.engine.close()
+    await second.engine.close()
+
+
+async def eventually(client: ActionTestClient, count: int) -> None:
+    for _ in range(200):
+        await client.settle()
+        if len(client.frames) >= count:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"{client.websocket_id} got {len(client.frames)} frames, expected {count}")
+
+
+async def test_groups_users_and_connections_reach_the_other_process(nodes: tuple[Node, Node]) -> None:
+    here, there = nodes
+    alice, bob = here.client(1, "alice"), there.client(2, "bob")
+    await alice.open()
+    await bob.open()
+    await here.engine.add_to_group("room", "alice")
+    await there.engine.add_to_group("room", "bob")
+
+    await here.engine.send_to_group("room", EVENT)
+    await here.engine.send_to_group("~user:2", EVENT)
+    await here.engine.send_to_connections(["bob", "alice", "nobody"], EVENT)
+    await eventually(bob, 3)
+    await eventually(alice, 2)
+
+    assert [frame["seq"] for frame in bob.frames] == [1, 2, 3]
+    assert len(alice.frames) == 2  # the group, and the direct event; its own publication is skipped
+    await there.engine.remove_from_group("room", "bob")
+    await here.engine.send_to_group("room", EVENT)
+    await eventually(alice, 3)
+    await asyncio.sleep(0.05)
+    assert len(bob.frames) == 3
+    for client in (alice, bob):
+        await client.close()
+
+
+async def test_redis_down_is_delivery_unavailable_and_the_engine_recovers(
+    redis_port: int, caplog: pytest.LogCaptureFixture
+) -> None:
+    here, there = Node(redis_port), Node(redis_port)
+    bob = there.client(2, "bob")
+    await bob.open()
+    await there.engine.add_to_group("room", "bob")
+    server = None
+    try:
+        subprocess.run(  # noqa: ASYNC221 - a short, deliberate stop of the test's own Redis
+            ["redis-cli", "-p", str(redis_port), "shutdown", "nosave"], check=False, capture_output=True
+        )
+        await asyncio.sleep(0.1)
+        with pytest.raises(DeliveryUnavailable):
+            await here.engine.send_to_group("room", EVENT)
+        await there.engine.add_to_group("later", "bob")  # kept here, subscribed once Redis is back
+
+        server = start_redis(redis_port)
+        for _ in range(100):
+            await asyncio.sleep(0.05)
+            try:
+                await here.engine.send_to_group("later", EVENT)
+            except DeliveryUnavailable:
+                continue
+            await bob.settle()
+            if bob.frames:
+                break
+        assert bob.frames, "delivery did not resume"
+        assert "lost Redis" in caplog.text
+        assert "is reachable again" in caplog.text
+    finally:
+        await bob.close()
+        await here.engine.close()
+        await there.engine.close()
+        if server is not None:
+            server.terminate()
+            server.wait()
+
+
+async def test_malformed_messages_are_ignored(
+    nodes: tuple[Node, Node], caplog: pytest.LogCaptureFixture
+) -> None:
+    here, _ = nodes
+    await here.engine._handle({"channel": b"beeflow-websocket:connections", "data": b"not json"})
+    await here.engine._handle(
+        {"channel": "beeflow-websocket:connections", "data": json.dumps({"origin": "x"})}
+    )
+
+    assert caplog.text.count("ignored a malformed message") == 2

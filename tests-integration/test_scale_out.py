@@ -1,0 +1,176 @@
+"""Two server processes on one Redis, for each adapter: users, groups and pushes cross processes.
+
+FastAPI (uvicorn) and Flask (gunicorn) use the Redis engine; Django (daphne) uses channels-redis.
+The Redis server is real and started by the fixtures; the Redis outage test stops and restarts it.
+"""
+
+import json
+import urllib.request
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
+from typing import Any
+from uuid import uuid4
+
+import anyio
+import pytest
+from websockets.asyncio.client import ClientConnection, connect
+
+from serving import SERVER_COMMANDS, Server, free_port, prepare_django_site, redis_command, start_server
+
+pytestmark = [pytest.mark.anyio, pytest.mark.integration]
+
+ORIGIN = "http://127.0.0.1"
+
+
+def start_pair(
+    name: str, redis_url: str, workdir: Any, extra_env: dict[str, str] | None = None
+) -> list[Server]:
+    env = {"SITE_REDIS_URL": redis_url, "DJANGOSITE_REDIS_URL": redis_url} | (extra_env or {})
+    if name == "django":
+        env |= prepare_django_site(workdir / "db.sqlite3")
+    servers = []
+    for label in ("a", "b"):
+        port = free_port()
+        servers.append(
+            start_server(f"{name}-{label}", SERVER_COMMANDS[name](port), workdir / f"{label}.log", port, env)
+        )
+    return servers
+
+
+@pytest.fixture(scope="module", params=sorted(SERVER_COMMANDS))
+def pair(
+    request: pytest.FixtureRequest, redis_server: Server, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[Server, Server]]:
+    """Two processes of one adapter's site on the session's Redis."""
+    servers = start_pair(
+        request.param, f"redis://127.0.0.1:{redis_server.port}/0", tmp_path_factory.mktemp(request.param)
+    )
+    yield servers[0], servers[1]
+    for server in servers:
+        server.stop()
+
+
+@asynccontextmanager
+async def client(server: Server, user_id: int, **options: Any) -> AsyncIterator[ClientConnection]:
+    async with connect(
+        server.url(),
+        origin=ORIGIN,
+        subprotocols=["access-token", f"user-{user_id}"],
+        open_timeout=10,
+        **options,
+    ) as ws:  # type: ignore[list-item]
+        yield ws
+
+
+async def request(ws: ClientConnection, action: str, **payload: Any) -> dict[str, Any]:
+    """Send an action and return its answer to this connection: its confirmation, or an error."""
+    req_id = str(uuid4())
+    await ws.send(
+        json.dumps({"msg_id": str(uuid4()), "req_id": req_id, "action": action, "payload": payload})
+    )
+    answers = {"echoed", "membership", "health"}
+    while True:
+        with anyio.fail_after(15):
+            frame: dict[str, Any] = json.loads(await ws.recv())
+        if frame.get("req_id") == req_id and (frame.get("event") in answers or "code" in frame):
+            return frame
+
+
+async def said(ws: ClientConnection) -> str:
+    with anyio.fail_after(10):
+        while True:
+            frame = json.loads(await ws.recv())
+            if frame.get("event") == "said":
+                return str(frame["payload"]["text"])
+
+
+def push(server: Server, recipient: str, recipient_id: str, text: str) -> None:
+    body = json.dumps({"recipient": recipient, "recipient_id": recipient_id, "text": text}).encode()
+    req = urllib.request.Request(
+        f"http://127.0.0.1:{server.port}/push/",
+        data=body,
+        method="POST",
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(req, timeout=10) as response:  # noqa: S310 - loopback
+        assert response.status == 204
+
+
+async def test_an_event_for_a_user_reaches_their_connections_in_both_processes(
+    pair: tuple[Server, Server],
+) -> None:
+    a, b = pair
+    async with client(a, 7) as on_a, client(b, 7) as on_b, client(a, 8) as sender, client(b, 9) as bystander:
+        confirmation = await request(sender, "say", recipient="user", to="7", text="hello seven")
+        texts = [await said(on_a), await said(on_b)]
+        # Frames arrive in order: had the bystander been sent the event, it would come before this.
+        bystander_next = await request(bystander, "health")
+
+    assert confirmation["payload"] == {"said": 1}
+    assert texts == ["hello seven", "hello seven"]
+    assert bystander_next["event"] == "health"
+    assert bystander_next["seq"] == 1
+
+
+async def test_join_broadcast_leave_across_processes(pair: tuple[Server, Server]) -> None:
+    a, b = pair
+    async with client(a, 1) as alice, client(b, 2) as bob, client(a, 3) as carol:
+        assert (await request(alice, "join", group="room:42"))["payload"] == {"groups": ["room:42"]}
+        await request(bob, "join", group="room:42")
+        await request(carol, "say", recipient="group", to="room:42", text="first")
+        assert [await said(alice), await said(bob)] == ["first", "first"]
+        assert (await request(bob, "leave", group="room:42"))["payload"] == {"groups": []}
+        await request(carol, "say", recipient="group", to="room:42", text="second")
+        await request(carol, "say", recipient="user", to="2", text="only bob")
+        assert await said(alice) == "second"
+        assert await said(bob) == "only bob"
+
+
+async def test_a_push_from_an_http_endpoint_in_one_process_reaches_the_other(
+    pair: tuple[Server, Server],
+) -> None:
+    a, b = pair
+    async with client(b, 4) as dave:
+        await request(dave, "join", group="news")
+        await anyio.to_thread.run_sync(push, a, "user", "4", "for dave")
+        await anyio.to_thread.run_sync(push, a, "group", "news", "breaking")
+
+        assert [await said(dave), await said(dave)] == ["for dave", "breaking"]
+
+
+@pytest.mark.parametrize("adapter", ["fastapi", "flask"])
+async def test_redis_down_is_503_and_delivery_resumes_when_it_is_back(
+    adapter: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    workdir = tmp_path_factory.mktemp(f"outage-{adapter}")
+    redis_port = free_port()
+    redis = start_server("redis-outage", redis_command(redis_port), workdir / "redis.log", redis_port)
+    a, b = start_pair(adapter, f"redis://127.0.0.1:{redis_port}/0", workdir)
+    try:
+        async with client(a, 1) as alice, client(b, 2) as bob:
+            await request(bob, "join", group="room:7")
+            await request(alice, "say", recipient="group", to="room:7", text="before")
+            assert await said(bob) == "before"
+
+            redis.stop()
+            unavailable = await request(alice, "say", recipient="group", to="room:7", text="during")
+            assert (unavailable["status"], unavailable["code"]) == (503, "delivery_unavailable")
+            assert (await request(alice, "health"))["event"] == "health"
+
+            redis = start_server(
+                "redis-outage", redis_command(redis_port), workdir / "redis-again.log", redis_port
+            )
+            with anyio.fail_after(20):
+                while True:
+                    answer = await request(alice, "say", recipient="group", to="room:7", text="after")
+                    if "code" not in answer:
+                        break
+                    await anyio.sleep(0.2)
+            received = await said(bob)
+            while received != "after":
+                received = await said(bob)
+        assert "lost Redis" in a.output() + b.output()
+        assert "reachable again" in a.output() + b.output()
+    finally:
+        for server in (a, b, redis):
+            server.stop()
