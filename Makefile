@@ -8,7 +8,7 @@ FLASK := packages/beeflow-websocket-flask
 PYTEST := $(RUN) pytest
 
 .DEFAULT_GOAL := help
-.PHONY: help sync lock demo test test-core test-django test-fastapi test-flask test-integration \
+.PHONY: help sync lock demo bench bench-quick test test-core test-django test-fastapi test-flask test-integration \
 	mypy mypy-core mypy-django mypy-fastapi mypy-flask lint format build clean
 
 help: ## Show this help
@@ -22,6 +22,12 @@ lock: ## Update uv.lock after changing a pyproject.toml
 
 demo: ## Serve the demo application on http://127.0.0.1:8000/ (FastAPI, in memory)
 	$(RUN) uvicorn demo.app:app --app-dir examples --host 127.0.0.1 --port 8000
+
+bench: ## Benchmark the core and every adapter on its server (docs/benchmarks/results.md)
+	$(RUN) python bench/run.py
+
+bench-quick: ## A short benchmark run, under a minute (docs/benchmarks/results-quick.md)
+	$(RUN) python bench/run.py --quick
 
 test: test-core test-django test-fastapi test-flask test-integration ## Run every test suite
 

@@ -1,0 +1,9 @@
+SECRET_KEY = "bench-only"
+DEBUG = False
+ALLOWED_HOSTS = ["127.0.0.1"]
+INSTALLED_APPS = ["channels", "beeflow_websocket.django"]
+BEEFLOW_WEBSOCKET_AUTODISCOVER = False
+DATABASES: dict[str, object] = {}
+CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+ASGI_APPLICATION = "benchdjango.asgi.application"
+USE_TZ = True
