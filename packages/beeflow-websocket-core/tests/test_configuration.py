@@ -5,17 +5,17 @@ from pathlib import Path
 import pytest
 
 from beeflow_websocket.core.action_registry import ActionRegistryMeta
-from beeflow_websocket.core.configuration import configure_adapter
+from beeflow_websocket.core.configuration import AdapterState, configure_adapter
 
 type Layout = Callable[[dict[str, str]], None]
 
 CALLER = """
-from beeflow_websocket.core.configuration import configure_adapter
+from beeflow_websocket.core.configuration import AdapterState, configure_adapter
 
 def configure(**keywords):
-    return configure_adapter(caller_depth=1, **keywords)
+    return configure_adapter(AdapterState, caller_depth=1, **keywords)
 
-SETTINGS, MODULES = configure(problem_type_base_url="https://x.test/p")
+STATE = configure(problem_type_base_url="https://x.test/p")
 """
 ACTION = """
 from beeflow_websocket.core.action_registry import ActionRegistryMeta
@@ -53,15 +53,26 @@ def test_the_adapter_s_caller_is_autodiscovered(layout: Layout) -> None:
 
     server = __import__("webapp.server").server
 
-    assert server.SETTINGS.problem_type_base_url == "https://x.test/p"
-    assert [m.__name__ for m in server.MODULES] == ["webapp.ws.actions"]
+    assert server.STATE.settings.problem_type_base_url == "https://x.test/p"
+    assert server.STATE.autodiscovered == ("webapp.ws.actions",)
+    assert server.STATE.delivery is server.STATE.connections
     assert "found" in ActionRegistryMeta.registry
 
 
 def test_without_autodiscovery_nothing_is_imported() -> None:
-    settings, modules = configure_adapter(caller_depth=0, autodiscover=False)
+    state = configure_adapter(AdapterState, caller_depth=0, autodiscover=False)
 
-    assert (settings.problem_type_base_url, modules) == (None, [])
+    assert (state.settings.problem_type_base_url, state.autodiscovered, state.redis) == (None, (), None)
+
+
+def test_a_redis_url_gives_the_redis_engine() -> None:
+    state = configure_adapter(
+        AdapterState, caller_depth=0, autodiscover=False, redis_url="redis://127.0.0.1:1/0"
+    )
+
+    assert state.redis is not None
+    assert state.delivery is state.redis
+    assert state.redis.local is state.connections
 
 
 @pytest.mark.parametrize(
@@ -76,4 +87,4 @@ def test_without_autodiscovery_nothing_is_imported() -> None:
 )
 def test_wrong_keyword_types_are_clear_errors(keywords: dict[str, object], message: str) -> None:
     with pytest.raises(TypeError, match=message):
-        configure_adapter(caller_depth=0, **keywords)  # type: ignore[arg-type]
+        configure_adapter(AdapterState, caller_depth=0, **keywords)  # type: ignore[arg-type]

@@ -1,31 +1,59 @@
 """What ``configure_beeflow_websocket`` does on every framework that configures in code.
 
 FastAPI and Flask take the same keywords; this checks them, runs autodiscovery for the module that
-called the adapter, and returns the settings the adapter keeps on its application.
+called the adapter, and builds the state the adapter keeps on its application: the protocol
+settings, the live connections of this process, and the Redis engine when one is configured.
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from beeflow_websocket.core.autodiscover import CONVENTIONAL_MODULES, autodiscover_for_caller
+from beeflow_websocket.core.local import LocalConnections
 from beeflow_websocket.core.settings import (
     DEFAULT_MAX_CONCURRENT_ACTIONS,
     DEFAULT_MAX_MESSAGE_SIZE,
     DEFAULT_MAX_OUTBOUND_MESSAGES,
     DEFAULT_MAX_PENDING_MESSAGES,
+    DEFAULT_SETTINGS,
     DispatcherSettings,
 )
 
 if TYPE_CHECKING:
-    from types import ModuleType
+    from beeflow_websocket.core.redis_delivery import RedisDelivery
+    from beeflow_websocket.core.transport import Delivery
 
-__all__ = ["configure_adapter"]
+__all__ = ["AdapterState", "configure_adapter"]
 
 
-def configure_adapter(
+@dataclass(slots=True)
+class AdapterState:
+    """What one application keeps: its protocol settings, its live connections, its delivery engine.
+
+    Attributes:
+        settings: The protocol settings of the application's connections.
+        connections: The live connections of this process.
+        redis: The Redis engine, when the application is configured with a Redis URL.
+        autodiscovered: The plugin modules autodiscovery imported, by name.
+    """
+
+    settings: DispatcherSettings = DEFAULT_SETTINGS
+    connections: LocalConnections = field(default_factory=LocalConnections)
+    redis: RedisDelivery | None = None
+    autodiscovered: tuple[str, ...] = ()
+
+    @property
+    def delivery(self) -> Delivery:
+        """The engine that reaches every connection: Redis when configured, else this process's."""
+        return self.redis if self.redis is not None else self.connections
+
+
+def configure_adapter[S: AdapterState](
+    state_class: type[S],
     *,
     caller_depth: int,
     problem_type_base_url: str | None = None,
@@ -36,10 +64,13 @@ def configure_adapter(
     max_concurrent_actions: int = DEFAULT_MAX_CONCURRENT_ACTIONS,
     max_pending_messages: int = DEFAULT_MAX_PENDING_MESSAGES,
     max_outbound_messages: int = DEFAULT_MAX_OUTBOUND_MESSAGES,
-) -> tuple[DispatcherSettings, list[ModuleType]]:
-    """Check the adapter keywords, autodiscover for the caller, and build the settings.
+    redis_url: str | None = None,
+    redis_channel_prefix: str = "beeflow-websocket",
+) -> S:
+    """Check the adapter keywords, autodiscover for the caller, and build the application's state.
 
     Args:
+        state_class: The adapter's state class (``AdapterState`` or a subclass of it).
         caller_depth: How many frames above this function's caller the application's code is
             (1 when an adapter's ``configure_beeflow_websocket`` calls this directly).
         problem_type_base_url: Base of the Problem Details ``type``; ``None`` gives ``about:blank``.
@@ -50,9 +81,11 @@ def configure_adapter(
         max_concurrent_actions: Actions of one connection that may run at once.
         max_pending_messages: Frames that may wait for an action slot before reading stops.
         max_outbound_messages: Frames that may wait to be written before the client counts as not reading.
+        redis_url: A Redis URL to reach connections in every process (needs the ``redis`` extra).
+        redis_channel_prefix: Prefix of the Redis channels.
 
     Returns:
-        The settings, and the modules autodiscovery imported.
+        The state to keep on the application.
 
     Raises:
         TypeError: A keyword has the wrong type.
@@ -69,17 +102,23 @@ def configure_adapter(
         max_pending_messages=max_pending_messages,
         max_outbound_messages=max_outbound_messages,
     )
-    if not autodiscover:
-        return settings, []
-    caller = sys._getframe(caller_depth + 1).f_globals
-    modules = autodiscover_for_caller(
-        str(caller.get("__name__", "__main__")),
-        caller.get("__file__"),
-        spec_name=getattr(caller.get("__spec__"), "name", None),
-        module_names=module_names,
-        whole_packages=packages,
-    )
-    return settings, modules
+    modules = []
+    if autodiscover:
+        caller = sys._getframe(caller_depth + 1).f_globals
+        modules = autodiscover_for_caller(
+            str(caller.get("__name__", "__main__")),
+            caller.get("__file__"),
+            spec_name=getattr(caller.get("__spec__"), "name", None),
+            module_names=module_names,
+            whole_packages=packages,
+        )
+    state = state_class(settings=settings, autodiscovered=tuple(module.__name__ for module in modules))
+    if redis_url is not None:
+        # Imported here: the Redis engine needs the optional redis extra.
+        from beeflow_websocket.core.redis_delivery import RedisDelivery
+
+        state.redis = RedisDelivery(redis_url, state.connections, channel_prefix=redis_channel_prefix)
+    return state
 
 
 def _names(keyword: str, value: object) -> tuple[str, ...]:

@@ -3,44 +3,22 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from starlette.applications import Starlette
 
 from beeflow_websocket.core.autodiscover import CONVENTIONAL_MODULES
-from beeflow_websocket.core.configuration import configure_adapter
-from beeflow_websocket.core.local import LocalConnections
+from beeflow_websocket.core.configuration import AdapterState, configure_adapter
 from beeflow_websocket.core.settings import (
     DEFAULT_MAX_CONCURRENT_ACTIONS,
     DEFAULT_MAX_MESSAGE_SIZE,
     DEFAULT_MAX_OUTBOUND_MESSAGES,
     DEFAULT_MAX_PENDING_MESSAGES,
-    DEFAULT_SETTINGS,
-    DispatcherSettings,
 )
-from beeflow_websocket.core.transport import Delivery
-
-if TYPE_CHECKING:
-    from beeflow_websocket.core.redis_delivery import RedisDelivery
 
 __all__ = ["AdapterState", "adapter_state", "configure_beeflow_websocket"]
 
 _STATE_ATTRIBUTE = "beeflow_websocket"
-
-
-@dataclass(slots=True)
-class AdapterState:
-    """What one application keeps: its protocol settings, its live connections, its delivery engine."""
-
-    settings: DispatcherSettings = DEFAULT_SETTINGS
-    connections: LocalConnections = field(default_factory=LocalConnections)
-    redis: RedisDelivery | None = None
-
-    @property
-    def delivery(self) -> Delivery:
-        """The engine that reaches every connection: Redis when configured, else this process's."""
-        return self.redis if self.redis is not None else self.connections
+STATE_CLASS = AdapterState
 
 
 def configure_beeflow_websocket(
@@ -87,7 +65,8 @@ def configure_beeflow_websocket(
         TypeError: A keyword has the wrong type, or ``app`` is not a Starlette application.
         Exception: Whatever an existing plugin module raises while it is imported.
     """
-    settings, _ = configure_adapter(
+    state = configure_adapter(
+        STATE_CLASS,
         caller_depth=1,
         problem_type_base_url=problem_type_base_url,
         autodiscover=autodiscover,
@@ -97,15 +76,11 @@ def configure_beeflow_websocket(
         max_concurrent_actions=max_concurrent_actions,
         max_pending_messages=max_pending_messages,
         max_outbound_messages=max_outbound_messages,
+        redis_url=redis_url,
+        redis_channel_prefix=redis_channel_prefix,
     )
     if not isinstance(app, Starlette):
         raise TypeError(f"expected a FastAPI or Starlette application, got {type(app).__name__}")
-    state = AdapterState(settings=settings)
-    if redis_url is not None:
-        # Imported here: the Redis engine needs the optional redis extra.
-        from beeflow_websocket.core.redis_delivery import RedisDelivery
-
-        state.redis = RedisDelivery(redis_url, state.connections, channel_prefix=redis_channel_prefix)
     setattr(app.state, _STATE_ATTRIBUTE, state)
 
 

@@ -4,26 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from flask import Flask
 
+from beeflow_websocket.core import configuration as core_configuration
 from beeflow_websocket.core.access_token import ACCESS_TOKEN_SUBPROTOCOL
 from beeflow_websocket.core.autodiscover import CONVENTIONAL_MODULES
 from beeflow_websocket.core.configuration import configure_adapter
-from beeflow_websocket.core.local import LocalConnections
 from beeflow_websocket.core.settings import (
     DEFAULT_MAX_CONCURRENT_ACTIONS,
     DEFAULT_MAX_MESSAGE_SIZE,
     DEFAULT_MAX_OUTBOUND_MESSAGES,
     DEFAULT_MAX_PENDING_MESSAGES,
-    DEFAULT_SETTINGS,
-    DispatcherSettings,
 )
-from beeflow_websocket.core.transport import Delivery
-
-if TYPE_CHECKING:
-    from beeflow_websocket.core.redis_delivery import RedisDelivery
 from beeflow_websocket.flask._bridge import EventLoopThread
 
 __all__ = ["AdapterState", "adapter_state", "configure_beeflow_websocket"]
@@ -32,18 +25,13 @@ _EXTENSION = "beeflow_websocket"
 
 
 @dataclass(slots=True)
-class AdapterState:
-    """What one application keeps: settings, live connections, and the loop its actions run on."""
+class AdapterState(core_configuration.AdapterState):
+    """The core's per-application state, plus the event loop the application's actions run on."""
 
-    settings: DispatcherSettings = DEFAULT_SETTINGS
-    connections: LocalConnections = field(default_factory=LocalConnections)
-    redis: RedisDelivery | None = None
     bridge: EventLoopThread = field(default_factory=EventLoopThread)
 
-    @property
-    def delivery(self) -> Delivery:
-        """The engine that reaches every connection: Redis when configured, else this process's."""
-        return self.redis if self.redis is not None else self.connections
+
+STATE_CLASS = AdapterState
 
 
 def configure_beeflow_websocket(
@@ -91,7 +79,8 @@ def configure_beeflow_websocket(
         TypeError: A keyword has the wrong type, or ``app`` is not a Flask application.
         Exception: Whatever an existing plugin module raises while it is imported.
     """
-    settings, _ = configure_adapter(
+    state = configure_adapter(
+        STATE_CLASS,
         caller_depth=1,
         problem_type_base_url=problem_type_base_url,
         autodiscover=autodiscover,
@@ -101,6 +90,8 @@ def configure_beeflow_websocket(
         max_concurrent_actions=max_concurrent_actions,
         max_pending_messages=max_pending_messages,
         max_outbound_messages=max_outbound_messages,
+        redis_url=redis_url,
+        redis_channel_prefix=redis_channel_prefix,
     )
     if not isinstance(app, Flask):
         raise TypeError(f"expected a Flask application, got {type(app).__name__}")
@@ -110,12 +101,6 @@ def configure_beeflow_websocket(
     if ACCESS_TOKEN_SUBPROTOCOL not in subprotocols:
         subprotocols.append(ACCESS_TOKEN_SUBPROTOCOL)
     options["subprotocols"] = subprotocols
-    state = AdapterState(settings=settings)
-    if redis_url is not None:
-        # Imported here: the Redis engine needs the optional redis extra.
-        from beeflow_websocket.core.redis_delivery import RedisDelivery
-
-        state.redis = RedisDelivery(redis_url, state.connections, channel_prefix=redis_channel_prefix)
     app.extensions[_EXTENSION] = state
 
 
