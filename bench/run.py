@@ -268,6 +268,9 @@ def markdown(results: dict[str, Any]) -> str:
         lines.append(f"| {target} | {measured} | {'pass' if passed else 'FAIL'} |")
     lines += [
         "",
+        "A client CPU share near 100% means the load generator (one asyncio process) limited the run; the",
+        "ratios of that server are then not trustworthy yet. A multi-process generator is still to come.",
+        "",
         "Not measured yet: beeflow-websocket 0.3.0 (not installable from the package index here), the peers",
         "(chanx, djangochannelsrestframework, python-socketio), a bare `websockets` server, idle memory per",
         "connection, and fan-out to a group.",
