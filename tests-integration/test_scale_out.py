@@ -104,6 +104,10 @@ async def test_an_event_for_a_user_reaches_their_connections_in_both_processes(
 ) -> None:
     a, b = pair
     async with client(a, 7) as on_a, client(b, 7) as on_b, client(a, 8) as sender, client(b, 9) as bystander:
+        # Flask-Sock completes the handshake before the adapter runs, so a connection there is
+        # reachable only once its first frame is answered: wait for that on every adapter.
+        for ws in (on_a, on_b):
+            await request(ws, "health")
         confirmation = await request(sender, "say", recipient="user", to="7", text="hello seven")
         texts = [await said(on_a), await said(on_b)]
         # Frames arrive in order: had the bystander been sent the event, it would come before this.

@@ -70,12 +70,15 @@ class WebSocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             settings=dispatcher_settings(),
         )
         offered = self.scope.get("subprotocols") or ()
-        await self.accept(ACCESS_TOKEN_SUBPROTOCOL if ACCESS_TOKEN_SUBPROTOCOL in offered else None)
         try:
+            # Reachable (in its user's group) before the client learns it is connected.
             await self.dispatcher.open()
         except DeliveryUnavailable:
-            # Without its user's group the connection would miss events: let the client retry.
-            await self.close(code=1011, reason="event delivery unavailable")
+            # Without its user's group the connection would miss events: refuse, the client retries.
+            await self.dispatcher.close()
+            await self.close()
+            return
+        await self.accept(ACCESS_TOKEN_SUBPROTOCOL if ACCESS_TOKEN_SUBPROTOCOL in offered else None)
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Hand a frame from the client to the dispatcher."""

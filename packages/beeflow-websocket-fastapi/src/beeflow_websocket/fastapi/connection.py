@@ -68,12 +68,13 @@ async def handle_beeflow_websocket(
         settings=state.settings,
     )
     offered = websocket.scope.get("subprotocols", ())
-    await websocket.accept(
-        subprotocol=ACCESS_TOKEN_SUBPROTOCOL if ACCESS_TOKEN_SUBPROTOCOL in offered else None
-    )
     state.connections.add(dispatcher)
     try:
+        # Reachable (in its user's group, subscribed) before the client learns it is connected.
         await dispatcher.open()
+        await websocket.accept(
+            subprotocol=ACCESS_TOKEN_SUBPROTOCOL if ACCESS_TOKEN_SUBPROTOCOL in offered else None
+        )
         while True:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
