@@ -1,4 +1,6 @@
-from collections.abc import Iterator
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 
@@ -16,3 +18,20 @@ def isolated_registries() -> Iterator[None]:
         RecipientRegistryMeta.registry.isolated(),
     ):
         yield
+
+
+@pytest.fixture
+def layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[[dict[str, str]], None]]:
+    """Write files below a fresh sys.path entry; forget the modules imported from it afterwards."""
+    monkeypatch.syspath_prepend(str(tmp_path))
+    before = set(sys.modules)
+
+    def write(files: dict[str, str]) -> None:
+        for relative, text in files.items():
+            path = tmp_path / relative
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text)
+
+    yield write
+    for name in set(sys.modules) - before:
+        del sys.modules[name]

@@ -3,6 +3,7 @@ import pytest
 from beeflow_websocket.core.access_token import (
     ACCESS_TOKEN_SUBPROTOCOL,
     read_access_token,
+    selected_subprotocol,
     split_subprotocol_header,
 )
 
@@ -39,3 +40,16 @@ def test_the_marker_is_public() -> None:
 )
 def test_split_subprotocol_header(header: str | None, offered: list[str]) -> None:
     assert split_subprotocol_header(header) == offered
+
+
+@pytest.mark.parametrize(
+    ("offered", "selected"),
+    [
+        (["access-token", "secret"], "access-token"),
+        (["chat", "access-token", "x"], "access-token"),
+        (["chat"], None),
+        ([], None),
+    ],
+)
+def test_the_handshake_selects_only_the_marker(offered: list[str], selected: str | None) -> None:
+    assert selected_subprotocol(offered) == selected

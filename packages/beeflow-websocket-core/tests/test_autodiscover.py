@@ -1,5 +1,5 @@
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -25,23 +25,6 @@ class {cls}(metaclass=ActionRegistryMeta, name="{name}"):
         return
         yield
 """
-
-
-@pytest.fixture
-def layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Layout]:
-    """Write files below a fresh sys.path entry; forget the modules imported from it afterwards."""
-    monkeypatch.syspath_prepend(str(tmp_path))
-    before = set(sys.modules)
-
-    def write(files: dict[str, str]) -> None:
-        for relative, text in files.items():
-            path = tmp_path / relative
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
-
-    yield write
-    for name in set(sys.modules) - before:
-        del sys.modules[name]
 
 
 def test_the_six_conventional_modules() -> None:

@@ -1,6 +1,4 @@
-import sys
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import pytest
 
@@ -23,22 +21,6 @@ from beeflow_websocket.core.action_registry import ActionRegistryMeta
 class {cls}(metaclass=ActionRegistryMeta, name="{name}"):
     pass
 """
-
-
-@pytest.fixture
-def layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Layout]:
-    monkeypatch.syspath_prepend(str(tmp_path))
-    before = set(sys.modules)
-
-    def write(files: dict[str, str]) -> None:
-        for relative, text in files.items():
-            path = tmp_path / relative
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text)
-
-    yield write
-    for name in set(sys.modules) - before:
-        del sys.modules[name]
 
 
 def test_the_adapter_s_caller_is_autodiscovered(layout: Layout) -> None:

@@ -14,7 +14,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Final
 
-__all__ = ["ACCESS_TOKEN_SUBPROTOCOL", "read_access_token", "split_subprotocol_header"]
+__all__ = [
+    "ACCESS_TOKEN_SUBPROTOCOL",
+    "read_access_token",
+    "selected_subprotocol",
+    "split_subprotocol_header",
+]
 
 ACCESS_TOKEN_SUBPROTOCOL: Final = "access-token"  # noqa: S105 - a public marker, not a secret
 """The public marker; the subprotocol after it is the token."""
@@ -32,6 +37,14 @@ def read_access_token(subprotocols: Sequence[str]) -> str | None:
     if position + 1 >= len(subprotocols):
         return None
     return subprotocols[position + 1] or None
+
+
+def selected_subprotocol(subprotocols: Sequence[str]) -> str | None:
+    """The subprotocol the handshake selects: the ``access-token`` marker when offered, else none.
+
+    Never the token itself, which would echo it back in the handshake response.
+    """
+    return ACCESS_TOKEN_SUBPROTOCOL if ACCESS_TOKEN_SUBPROTOCOL in subprotocols else None
 
 
 def split_subprotocol_header(header: str | None) -> list[str]:

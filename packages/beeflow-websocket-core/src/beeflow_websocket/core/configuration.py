@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from beeflow_websocket.core.autodiscover import CONVENTIONAL_MODULES, autodiscover_for_caller
 from beeflow_websocket.core.local import LocalConnections
@@ -27,7 +27,43 @@ if TYPE_CHECKING:
     from beeflow_websocket.core.redis_delivery import RedisDelivery
     from beeflow_websocket.core.transport import Delivery
 
-__all__ = ["AdapterState", "configure_adapter"]
+__all__ = ["AdapterOptions", "AdapterState", "configure_adapter"]
+
+
+class AdapterOptions(TypedDict, total=False):
+    """The keywords of ``configure_beeflow_websocket`` on FastAPI and Flask, all optional.
+
+    Attributes:
+        problem_type_base_url: Base of the Problem Details ``type``; ``None`` (the default) gives
+            ``about:blank``.
+        autodiscover: Whether to import plugin modules now (default ``True``).
+        autodiscover_modules: The conventional module names to look for (default: the six).
+        autodiscover_packages: Packages imported whole, besides the conventional modules.
+        max_message_size: Largest inbound frame in bytes (default 1 MiB); larger ones are answered
+            with ``message_too_large`` without being parsed.
+        max_concurrent_actions: Actions of one connection that may run at once (default 1: frames
+            are handled one after another, in order).
+        max_pending_messages: Frames that may wait for an action slot (default 32) before the adapter
+            stops reading from the client.
+        max_outbound_messages: Frames that may wait to be written to a connection (default 256); a
+            client that stops reading is closed with 1013 once they are all taken.
+        redis_url: A Redis URL (``redis://host:6379/0``) to reach connections, users and groups in every
+            process and instance; needs the ``redis`` extra. ``None`` (the default) reaches the
+            connections of this process only.
+        redis_channel_prefix: Prefix of the Redis channels (default ``"beeflow-websocket"``); give each
+            application on one Redis its own.
+    """
+
+    problem_type_base_url: str | None
+    autodiscover: bool
+    autodiscover_modules: Iterable[str]
+    autodiscover_packages: Iterable[str] | None
+    max_message_size: int
+    max_concurrent_actions: int
+    max_pending_messages: int
+    max_outbound_messages: int
+    redis_url: str | None
+    redis_channel_prefix: str
 
 
 @dataclass(slots=True)
@@ -73,15 +109,15 @@ def configure_adapter[S: AdapterState](
         state_class: The adapter's state class (``AdapterState`` or a subclass of it).
         caller_depth: How many frames above this function's caller the application's code is
             (1 when an adapter's ``configure_beeflow_websocket`` calls this directly).
-        problem_type_base_url: Base of the Problem Details ``type``; ``None`` gives ``about:blank``.
+        problem_type_base_url: See :class:`AdapterOptions`, as are the other keywords.
         autodiscover: Whether to import plugin modules now.
         autodiscover_modules: The conventional module names to look for.
-        autodiscover_packages: Packages to import whole, besides the conventional modules.
-        max_message_size: Largest inbound frame in bytes; larger ones get ``message_too_large``.
+        autodiscover_packages: Packages to import whole.
+        max_message_size: Largest inbound frame in bytes.
         max_concurrent_actions: Actions of one connection that may run at once.
-        max_pending_messages: Frames that may wait for an action slot before reading stops.
-        max_outbound_messages: Frames that may wait to be written before the client counts as not reading.
-        redis_url: A Redis URL to reach connections in every process (needs the ``redis`` extra).
+        max_pending_messages: Frames that may wait for an action slot.
+        max_outbound_messages: Frames that may wait to be written to a connection.
+        redis_url: A Redis URL to reach connections in every process.
         redis_channel_prefix: Prefix of the Redis channels.
 
     Returns:

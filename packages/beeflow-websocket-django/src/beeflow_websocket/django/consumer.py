@@ -13,7 +13,7 @@ from uuid import uuid4
 
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from beeflow_websocket.core.access_token import ACCESS_TOKEN_SUBPROTOCOL
+from beeflow_websocket.core.access_token import selected_subprotocol
 from beeflow_websocket.core.dispatcher import ConnectionDispatcher
 from beeflow_websocket.core.problems import DeliveryUnavailable
 from beeflow_websocket.core.transport import OutboundEvent
@@ -69,7 +69,6 @@ class WebSocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             path=self.scope.get("path", ""),
             settings=dispatcher_settings(),
         )
-        offered = self.scope.get("subprotocols") or ()
         try:
             # Reachable (in its user's group) before the client learns it is connected.
             await self.dispatcher.open()
@@ -78,7 +77,7 @@ class WebSocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             await self.dispatcher.close()
             await self.close()
             return
-        await self.accept(ACCESS_TOKEN_SUBPROTOCOL if ACCESS_TOKEN_SUBPROTOCOL in offered else None)
+        await self.accept(selected_subprotocol(self.scope.get("subprotocols") or ()))
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Hand a frame from the client to the dispatcher."""

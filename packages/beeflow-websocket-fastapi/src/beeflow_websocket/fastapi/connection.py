@@ -8,7 +8,7 @@ from uuid import uuid4
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from beeflow_websocket.core.access_token import ACCESS_TOKEN_SUBPROTOCOL, read_access_token
+from beeflow_websocket.core.access_token import read_access_token, selected_subprotocol
 from beeflow_websocket.core.action_registry import UserId
 from beeflow_websocket.core.dispatcher import ConnectionDispatcher
 from beeflow_websocket.fastapi.configuration import adapter_state
@@ -67,14 +67,11 @@ async def handle_beeflow_websocket(
         path=websocket.url.path,
         settings=state.settings,
     )
-    offered = websocket.scope.get("subprotocols", ())
     state.connections.add(dispatcher)
     try:
         # Reachable (in its user's group, subscribed) before the client learns it is connected.
         await dispatcher.open()
-        await websocket.accept(
-            subprotocol=ACCESS_TOKEN_SUBPROTOCOL if ACCESS_TOKEN_SUBPROTOCOL in offered else None
-        )
+        await websocket.accept(subprotocol=selected_subprotocol(websocket.scope.get("subprotocols", ())))
         while True:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Unpack
 
 from flask import Flask
 
 from beeflow_websocket.core import configuration as core_configuration
 from beeflow_websocket.core.access_token import ACCESS_TOKEN_SUBPROTOCOL
-from beeflow_websocket.core.autodiscover import CONVENTIONAL_MODULES
-from beeflow_websocket.core.configuration import configure_adapter
-from beeflow_websocket.core.settings import (
-    DEFAULT_MAX_CONCURRENT_ACTIONS,
-    DEFAULT_MAX_MESSAGE_SIZE,
-    DEFAULT_MAX_OUTBOUND_MESSAGES,
-    DEFAULT_MAX_PENDING_MESSAGES,
-)
+from beeflow_websocket.core.configuration import AdapterOptions, configure_adapter
 from beeflow_websocket.flask._bridge import EventLoopThread
 
 __all__ = ["AdapterState", "adapter_state", "configure_beeflow_websocket"]
@@ -34,20 +27,7 @@ class AdapterState(core_configuration.AdapterState):
 STATE_CLASS = AdapterState
 
 
-def configure_beeflow_websocket(
-    app: Flask,
-    *,
-    problem_type_base_url: str | None = None,
-    autodiscover: bool = True,
-    autodiscover_modules: Iterable[str] = CONVENTIONAL_MODULES,
-    autodiscover_packages: Iterable[str] | None = None,
-    max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
-    max_concurrent_actions: int = DEFAULT_MAX_CONCURRENT_ACTIONS,
-    max_pending_messages: int = DEFAULT_MAX_PENDING_MESSAGES,
-    max_outbound_messages: int = DEFAULT_MAX_OUTBOUND_MESSAGES,
-    redis_url: str | None = None,
-    redis_channel_prefix: str = "beeflow-websocket",
-) -> None:
+def configure_beeflow_websocket(app: Flask, **options: Unpack[AdapterOptions]) -> None:
     """Configure Beeflow WebSocket on a Flask application.
 
     The settings live in ``app.extensions``: two applications in one process do not see each
@@ -57,50 +37,26 @@ def configure_beeflow_websocket(
 
     Args:
         app: The Flask application.
-        problem_type_base_url: Base of the Problem Details ``type``; ``None`` gives ``about:blank``.
-        autodiscover: Whether to import plugin modules now.
-        autodiscover_modules: The conventional module names to look for.
-        autodiscover_packages: Packages to import whole, besides the conventional modules.
-        max_message_size: Largest inbound frame in bytes (default 1 MiB); larger ones are answered
-            with ``message_too_large`` without being parsed.
-        max_concurrent_actions: Actions of one connection that may run at once (default 1: frames
-            are handled one after another, in order).
-        max_pending_messages: Frames that may wait for an action slot (default 32) before the
-            adapter stops reading from the client.
-        max_outbound_messages: Frames that may wait to be written to a connection (default 256);
-            a client that stops reading is closed with 1013 once they are all taken.
-        redis_url: A Redis URL (``redis://host:6379/0``) to reach connections, users and groups in
-            every process and instance; needs the ``redis`` extra. ``None`` (the default) reaches the
-            connections of this process only.
-        redis_channel_prefix: Prefix of the Redis channels; give each application on one Redis its own.
+        **options: The keywords of :class:`~beeflow_websocket.core.configuration.AdapterOptions`:
+            ``problem_type_base_url``, ``autodiscover``, ``autodiscover_modules``,
+            ``autodiscover_packages``, ``max_message_size``, ``max_concurrent_actions``,
+            ``max_pending_messages``, ``max_outbound_messages``, ``redis_url``,
+            ``redis_channel_prefix``.
 
     Raises:
         ValueError: A limit is not a positive integer, or the base URL is blank.
         TypeError: A keyword has the wrong type, or ``app`` is not a Flask application.
         Exception: Whatever an existing plugin module raises while it is imported.
     """
-    state = configure_adapter(
-        STATE_CLASS,
-        caller_depth=1,
-        problem_type_base_url=problem_type_base_url,
-        autodiscover=autodiscover,
-        autodiscover_modules=autodiscover_modules,
-        autodiscover_packages=autodiscover_packages,
-        max_message_size=max_message_size,
-        max_concurrent_actions=max_concurrent_actions,
-        max_pending_messages=max_pending_messages,
-        max_outbound_messages=max_outbound_messages,
-        redis_url=redis_url,
-        redis_channel_prefix=redis_channel_prefix,
-    )
+    state = configure_adapter(STATE_CLASS, caller_depth=1, **options)
     if not isinstance(app, Flask):
         raise TypeError(f"expected a Flask application, got {type(app).__name__}")
-    options = app.config.setdefault("SOCK_SERVER_OPTIONS", {})
-    subprotocols = options.get("subprotocols") or []
+    sock_options = app.config.setdefault("SOCK_SERVER_OPTIONS", {})
+    subprotocols = sock_options.get("subprotocols") or []
     subprotocols = [subprotocols] if isinstance(subprotocols, str) else list(subprotocols)
     if ACCESS_TOKEN_SUBPROTOCOL not in subprotocols:
         subprotocols.append(ACCESS_TOKEN_SUBPROTOCOL)
-    options["subprotocols"] = subprotocols
+    sock_options["subprotocols"] = subprotocols
     app.extensions[_EXTENSION] = state
 
 
