@@ -23,11 +23,11 @@ lock: ## Update uv.lock after changing a pyproject.toml
 demo: ## Serve the demo application on http://127.0.0.1:8000/ (FastAPI, in memory)
 	$(RUN) uvicorn demo.app:app --app-dir examples --host 127.0.0.1 --port 8000
 
-bench: ## Benchmark the core and every adapter on its server (docs/benchmarks/results.md)
-	$(RUN) python bench/run.py
+bench: ## Benchmark the core, every adapter, its framework and its peers (docs/benchmarks/results.md)
+	$(RUN) --group bench python bench/run.py
 
-bench-quick: ## A short benchmark run, under a minute (docs/benchmarks/results-quick.md)
-	$(RUN) python bench/run.py --quick
+bench-quick: ## A short benchmark run, about a minute (docs/benchmarks/results-quick.md)
+	$(RUN) --group bench python bench/run.py --quick
 
 test: test-core test-django test-fastapi test-flask test-integration ## Run every test suite
 

@@ -1,4 +1,4 @@
-"""Django Channels under daphne: /ws/ (Beeflow), /echo/, /json/ (hand-written consumers)."""
+"""Django Channels under daphne: /ws/ (Beeflow), /echo/, /json/ and /fanout/ (hand-written consumers)."""
 
 import os
 
@@ -7,12 +7,16 @@ from channels.routing import ProtocolTypeRouter, URLRouter
 from django.core.asgi import get_asgi_application
 from django.urls import path
 
-from handwritten import HandWrittenHealth
+from handwritten import HandWrittenGroup, HandWrittenHealth
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "benchdjango.settings")
 django_asgi_app = get_asgi_application()
 
 from beeflow_websocket.django.consumer import WebSocketConsumer  # noqa: E402
+
+from benchplugins import register_fanout_actions  # noqa: E402
+
+register_fanout_actions()
 
 
 class BenchUser:
@@ -41,6 +45,28 @@ class HandWritten(AsyncWebsocketConsumer):  # type: ignore[misc]
         await self.send(text_data=self.health.answer(text_data))
 
 
+class FanOut(AsyncWebsocketConsumer):  # type: ignore[misc]
+    """The Channels way: a member joins a channel-layer group; a broadcast is one group_send."""
+
+    async def connect(self):  # type: ignore[no-untyped-def]
+        self.group = HandWrittenGroup(self.channel_name)
+        await self.accept()
+
+    async def receive(self, text_data=None, bytes_data=None):  # type: ignore[no-untyped-def]
+        kind, frame = self.group.read(text_data)
+        if kind == "join":
+            await self.channel_layer.group_add("bench", self.channel_name)
+            await self.send(text_data=frame)
+        else:
+            await self.channel_layer.group_send("bench", {"type": "bench.broadcast", "text": frame})
+
+    async def bench_broadcast(self, event):  # type: ignore[no-untyped-def]
+        await self.send(text_data=event["text"])
+
+    async def disconnect(self, code):  # type: ignore[no-untyped-def]
+        await self.channel_layer.group_discard("bench", self.channel_name)
+
+
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
@@ -50,6 +76,7 @@ application = ProtocolTypeRouter(
                     path("ws/", WebSocketConsumer.as_asgi()),
                     path("echo/", Echo.as_asgi()),
                     path("json/", HandWritten.as_asgi()),
+                    path("fanout/", FanOut.as_asgi()),
                 ]
             )
         ),

@@ -1,5 +1,7 @@
-"""Flask under gunicorn's threaded worker: /ws/ (Beeflow), /echo/, /json/ (hand-written)."""
+"""Flask under gunicorn's threaded worker: /ws/ (Beeflow), /echo/, /json/ and /fanout/ (hand-written)."""
 
+import threading
+from typing import Any
 from uuid import uuid4
 
 from flask import Flask
@@ -7,11 +9,15 @@ from flask_sock import Sock
 
 from beeflow_websocket.flask import configure_beeflow_websocket, handle_beeflow_websocket
 
-from handwritten import HandWrittenHealth
+from benchplugins import register_fanout_actions
+from handwritten import HandWrittenGroup, HandWrittenHealth
 
 app = Flask(__name__)
 sock = Sock(app)
 configure_beeflow_websocket(app, autodiscover=False)
+register_fanout_actions()
+members: set[Any] = set()
+members_lock = threading.Lock()
 
 
 @sock.route("/ws/")
@@ -30,3 +36,24 @@ def handwritten(ws) -> None:  # type: ignore[no-untyped-def]
     health = HandWrittenHealth(str(uuid4()))
     while True:
         ws.send(health.answer(ws.receive()))
+
+
+@sock.route("/fanout/")
+def fanout(ws) -> None:  # type: ignore[no-untyped-def]
+    """A module-level set of members behind a lock; a broadcast is one send to each, in turn."""
+    group = HandWrittenGroup(str(uuid4()))
+    try:
+        while True:
+            kind, frame = group.read(ws.receive())
+            if kind == "join":
+                with members_lock:
+                    members.add(ws)
+                ws.send(frame)
+                continue
+            with members_lock:
+                snapshot = list(members)
+            for member in snapshot:
+                member.send(frame)
+    finally:
+        with members_lock:
+            members.discard(ws)

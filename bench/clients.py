@@ -1,0 +1,97 @@
+"""How the load generator speaks to each contender: the closest equivalent of one ``health`` round trip.
+
+Every contender gets the same kind of client, a ``websockets`` connection, so that differences in
+the numbers come from the servers. Each wire protocol knows its handshake (Socket.IO has one), how to
+ask for ``health`` and how to recognise the answer.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from typing import Any, ClassVar
+from uuid import uuid4
+
+from websockets.asyncio.client import ClientConnection, connect
+
+
+class Wire:
+    """Beeflow's envelope; the raw echo and the hand-written JSON routes answer the same request."""
+
+    name: ClassVar[str] = "beeflow"
+
+    def __init__(self) -> None:
+        self.counter = itertools.count(1)
+
+    async def open(self, url: str) -> ClientConnection:
+        return await connect(url, max_size=None, compression=None)
+
+    def request(self, action: str = "health", payload: dict[str, Any] | None = None) -> str:
+        return json.dumps(
+            {"msg_id": str(uuid4()), "req_id": str(uuid4()), "action": action, "payload": payload or {}}
+        )
+
+    async def answer(self, ws: ClientConnection) -> str:
+        """The next frame that answers a request (protocol housekeeping is handled on the way)."""
+        frame = await ws.recv()
+        assert isinstance(frame, str)
+        return frame
+
+    async def round_trip(self, ws: ClientConnection) -> None:
+        await ws.send(self.request())
+        await self.answer(ws)
+
+
+class DjangoChannelsRestFramework(Wire):
+    """``AsyncAPIConsumer`` with an ``@action()``: ``{"action", "request_id"}`` in, one reply out."""
+
+    name = "dcrf"
+
+    def request(self, action: str = "health", payload: dict[str, Any] | None = None) -> str:
+        return json.dumps({"action": action, "request_id": next(self.counter), **(payload or {})})
+
+
+class Chanx(Wire):
+    """A chanx consumer whose ``@ws_handler`` returns its reply: ``{"action", "payload"}`` both ways."""
+
+    name = "chanx"
+
+    def request(self, action: str = "health", payload: dict[str, Any] | None = None) -> str:
+        return json.dumps({"action": action, "payload": payload or {}})
+
+
+class SocketIO(Wire):
+    """Socket.IO 5 over Engine.IO 4, WebSocket transport only: an event with an acknowledgement.
+
+    Spoken directly rather than through python-socketio's client, which would cost the load
+    generator more than the server it measures.
+    """
+
+    name = "socket.io"
+
+    async def open(self, url: str) -> ClientConnection:
+        ws = await connect(f"{url}?EIO=4&transport=websocket", max_size=None, compression=None)
+        opened = await ws.recv()
+        assert isinstance(opened, str), opened
+        assert opened.startswith("0"), opened
+        await ws.send("40")
+        connected = await self.answer(ws)
+        assert connected.startswith("40"), connected
+        return ws
+
+    def request(self, action: str = "health", payload: dict[str, Any] | None = None) -> str:
+        return f"42{next(self.counter)}" + json.dumps([action, payload or {}])
+
+    async def answer(self, ws: ClientConnection) -> str:
+        while True:
+            frame = await ws.recv()
+            assert isinstance(frame, str)
+            if frame == "2":  # Engine.IO ping: answer it and keep waiting
+                await ws.send("3")
+                continue
+            return frame
+
+
+WIRES: dict[str, type[Wire]] = {
+    wire.name: wire for wire in (Wire, DjangoChannelsRestFramework, Chanx, SocketIO)
+}
