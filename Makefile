@@ -8,7 +8,7 @@ FLASK := packages/beeflow-websocket-flask
 PYTEST := $(RUN) pytest
 
 .DEFAULT_GOAL := help
-.PHONY: help sync lock demo bench bench-quick test test-core test-django test-fastapi test-flask test-integration \
+.PHONY: help sync lock demo bench bench-quick profile test test-core test-django test-fastapi test-flask test-integration \
 	mypy mypy-core mypy-django mypy-fastapi mypy-flask lint format build clean
 
 help: ## Show this help
@@ -28,6 +28,10 @@ bench: ## Benchmark the core, every adapter, its framework and its peers (docs/b
 
 bench-quick: ## A short benchmark run, about a minute (docs/benchmarks/results-quick.md)
 	$(RUN) --group bench python bench/run.py --quick
+
+CONTENDER ?= FastAPI / uvicorn: beeflow
+profile: ## Sample one contender's server under load with py-spy (CONTENDER="Flask / gunicorn gthread: beeflow")
+	$(RUN) --group bench python bench/hotpath.py "$(CONTENDER)"
 
 test: test-core test-django test-fastapi test-flask test-integration ## Run every test suite
 

@@ -147,9 +147,13 @@ if __name__ == "__main__":
         "--baseline", default=BASELINE, help=f"the earlier release to install (default {BASELINE!r})"
     )
     parser.add_argument("--only", help="measure only the contenders whose label contains this text")
+    parser.add_argument("--rounds", type=int, help="throughput rounds (default: 3, or 1 with --quick)")
     arguments = parser.parse_args()
     raise_file_limit()
-    outcome = asyncio.run(main(QUICK if arguments.quick else FULL, arguments.baseline, arguments.only))
+    settings = (QUICK if arguments.quick else FULL) | (
+        {"rounds": arguments.rounds} if arguments.rounds else {}
+    )
+    outcome = asyncio.run(main(settings, arguments.baseline, arguments.only))
     OUT.mkdir(parents=True, exist_ok=True)
     suffix = "-quick" if arguments.quick else ""
     (OUT / f"results{suffix}.json").write_text(json.dumps(outcome, indent=2) + "\n")

@@ -16,6 +16,12 @@ an action is still running; it blocks only while the queue is full, which slows 
 down. Outbound frames wait in a bounded queue for the one task that writes to the connection: the
 connection's own actions wait for room, while an event from elsewhere that finds it full closes the
 connection (1013), because its client has stopped reading and must not slow anyone else down.
+
+Workers and the writer are tasks started when there is work and ended when there is none, and they
+start eagerly: a task runs at once, in the caller, until it first has to wait. A request whose action
+never waits (``health``, most lookups) is therefore handled and written inside ``receive``, with no
+trip through the event loop, while an action that waits goes on in its own task as before. Idle
+connections hold no tasks.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ from beeflow_websocket.core.payloads import ActionMessage
 from beeflow_websocket.core.problems import (
     DeliveryUnavailable,
     InternalError,
+    InvalidMessage,
     MessageTooLarge,
     UnknownAction,
     WebSocketProblem,
@@ -53,6 +60,8 @@ from beeflow_websocket.core.settings import DEFAULT_SETTINGS, DispatcherSettings
 from beeflow_websocket.core.transport import SLOW_CONSUMER_CLOSE_CODE
 
 if TYPE_CHECKING:
+    from collections.abc import Coroutine
+
     from beeflow_websocket.core.event_registry import EventPluginProtocol
     from beeflow_websocket.core.payloads import WebSocketActionPayload
     from beeflow_websocket.core.transport import Delivery, OutboundEvent, Transport
@@ -75,6 +84,7 @@ class ConnectionDispatcher:
     """
 
     __slots__ = (
+        "_active",
         "_closed",
         "_groups",
         "_outbox",
@@ -83,6 +93,7 @@ class ConnectionDispatcher:
         "_torn_down",
         "_workers",
         "_writer",
+        "_writing",
         "context",
         "delivery",
         "path",
@@ -111,8 +122,10 @@ class ConnectionDispatcher:
         self._groups: set[str] = set()
         self._pending: asyncio.Queue[str | bytes] = asyncio.Queue(settings.max_pending_messages)
         self._outbox: asyncio.Queue[str] = asyncio.Queue(settings.max_outbound_messages)
-        self._workers: list[asyncio.Task[None]] = []
+        self._active = 0
+        self._workers: set[asyncio.Task[None]] = set()
         self._writer: asyncio.Task[None] | None = None
+        self._writing = False
 
     @property
     def websocket_id(self) -> str:
@@ -135,12 +148,11 @@ class ConnectionDispatcher:
         return frozenset(self._groups)
 
     async def open(self) -> None:
-        """Start serving an accepted connection: join its user's group and start writing.
+        """Start serving an accepted connection: join its user's group.
 
         Raises:
             DeliveryUnavailable: The engine could not record the connection; refuse or close it.
         """
-        self._start()
         await self.delivery.add_to_group(user_group(self.context.user_id), self.websocket_id)
 
     async def join(self, group: str) -> None:
@@ -162,8 +174,10 @@ class ConnectionDispatcher:
         """
         if self._closed:
             return
-        self._start()
         await self._pending.put(frame)
+        if self._active < self.settings.max_concurrent_actions and not self._closed:
+            self._active += 1
+            self._spawn(self._work(), self._workers)
 
     async def wait_idle(self) -> None:
         """Wait until every frame received so far has been handled and its answers written."""
@@ -180,7 +194,7 @@ class ConnectionDispatcher:
         if self._torn_down:
             return
         self._torn_down = True
-        tasks = [*self._workers, *([self._writer] if self._writer else [])]
+        tasks = [*self._workers, *([self._writer] if self._writer is not None else [])]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -202,7 +216,6 @@ class ConnectionDispatcher:
         """
         if self._closed:
             return
-        self._start()
         self._seq += 1
         frame = stamp(event, self._seq)
         try:
@@ -220,38 +233,63 @@ class ConnectionDispatcher:
                     self.settings.slow_consumer_timeout,
                 )
                 asyncio.get_running_loop().create_task(self._close_slow_consumer())
+                return
+        self._write_soon()
 
     async def _deliver_own(self, event: OutboundEvent) -> None:
         """Queue an event of this connection's own action, waiting for room: that slows only itself."""
         if self._closed:
             return
         self._seq += 1
-        await self._outbox.put(stamp(event, self._seq))
+        await self._queue_out(stamp(event, self._seq))
 
-    def _start(self) -> None:
-        if self._writer is not None:
+    async def _queue_out(self, frame: str) -> None:
+        """Queue a frame of this connection's own, waiting for room; write it here if nobody is writing.
+
+        Writing in the caller's task saves starting a writer for the usual single answer. It is only
+        ever this connection's own worker that waits here, so a slow client slows only itself.
+        """
+        await self._outbox.put(frame)
+        if not self._writing:
+            self._writing = True
+            await self._write_frames()
+
+    @staticmethod
+    def _spawn(work: Coroutine[None, None, None], tasks: set[asyncio.Task[None]]) -> asyncio.Task[None]:
+        """Run ``work`` in a task of its own, started eagerly; keep it in ``tasks`` while it waits."""
+        task = asyncio.Task(work, loop=asyncio.get_running_loop(), eager_start=True)
+        if not task.done():
+            tasks.add(task)
+            task.add_done_callback(tasks.discard)
+        return task
+
+    def _write_soon(self) -> None:
+        """Start the writer unless it is running; it writes until the outbound queue is empty."""
+        if self._writing or self._outbox.empty():
             return
-        name = f"beeflow-websocket {self.websocket_id}"
-        self._writer = asyncio.create_task(self._write_frames(), name=f"{name} writer")
-        self._workers = [
-            asyncio.create_task(self._work(), name=f"{name} worker {n}")
-            for n in range(self.settings.max_concurrent_actions)
-        ]
+        self._writing = True
+        writer = self._spawn(self._write_frames(), set())
+        if not writer.done():
+            self._writer = writer
 
     async def _write_frames(self) -> None:
-        while True:
-            frame = await self._outbox.get()
-            try:
-                if not self._closed:
-                    await self.transport.send(frame)
-            except Exception:
-                # The connection is gone; the adapter notices and calls close().
-                logger.debug(
-                    "connection %s went away while being written to", self.websocket_id, exc_info=True
-                )
-                self._closed = True
-            finally:
-                self._outbox.task_done()
+        try:
+            while not self._outbox.empty():
+                frame = self._outbox.get_nowait()
+                try:
+                    if not self._closed:
+                        await self.transport.send(frame)
+                except Exception:
+                    # The connection is gone; the adapter notices and calls close().
+                    logger.debug(
+                        "connection %s went away while being written to", self.websocket_id, exc_info=True
+                    )
+                    self._closed = True
+                finally:
+                    self._outbox.task_done()
+        finally:
+            self._writing = False
+            self._writer = None
 
     async def _close_slow_consumer(self) -> None:
         try:
@@ -263,13 +301,16 @@ class ConnectionDispatcher:
         await self.close()
 
     async def _work(self) -> None:
-        while True:
-            frame = await self._pending.get()
-            try:
-                if not self._closed:
-                    await self._handle(frame)
-            finally:
-                self._pending.task_done()
+        try:
+            while not self._pending.empty():
+                frame = self._pending.get_nowait()
+                try:
+                    if not self._closed:
+                        await self._handle(frame)
+                finally:
+                    self._pending.task_done()
+        finally:
+            self._active -= 1
 
     async def _handle(self, frame: str | bytes) -> None:
         req_id: UUID | None = None
@@ -277,8 +318,13 @@ class ConnectionDispatcher:
             if _exceeds(frame, self.settings.max_message_size):
                 raise MessageTooLarge(f"The message is larger than {self.settings.max_message_size} bytes.")
             data = decode_object(frame)
-            req_id = read_req_id(data)
-            message = validate_envelope(data)
+            try:
+                message = validate_envelope(data)
+            except InvalidMessage:
+                # Answer the request even so, when its req_id is readable.
+                req_id = read_req_id(data)
+                raise
+            req_id = message.req_id
             try:
                 action_class = ActionRegistryMeta.registry[message.action]
             except ActionDoesNotExist:
@@ -326,8 +372,10 @@ class ConnectionDispatcher:
             )
             await self._send_problem(InternalError(), message.req_id)
         finally:
-            await _close(events, message)
-            if outcome != "failed":
+            if outcome != "ok":
+                # An exhausted generator has nothing left to close.
+                await _close(events, message)
+            if outcome != "failed" and logger.isEnabledFor(logging.INFO):
                 logger.info(
                     "action %r %s in %.1f ms (req_id=%s, events=%d)",
                     message.action,
@@ -372,7 +420,7 @@ class ConnectionDispatcher:
             frame = encode_problem(
                 InternalError(), req_id=req_id, instance=self.path, problem_type_base_url=base_url
             )
-        await self._outbox.put(frame)
+        await self._queue_out(frame)
 
 
 def _exceeds(frame: str | bytes, limit: int) -> bool:

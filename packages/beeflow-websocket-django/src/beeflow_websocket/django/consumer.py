@@ -11,6 +11,7 @@ import logging
 from typing import Any, Final
 from uuid import uuid4
 
+from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from beeflow_websocket.core.access_token import selected_subprotocol
@@ -18,11 +19,14 @@ from beeflow_websocket.core.dispatcher import ConnectionDispatcher
 from beeflow_websocket.core.problems import DeliveryUnavailable
 from beeflow_websocket.core.transport import OutboundEvent
 from beeflow_websocket.django.configuration import dispatcher_settings
+from beeflow_websocket.django.database import close_stale_connections
 from beeflow_websocket.django.delivery import EVENT_MESSAGE_TYPE, ChannelLayerDelivery
 
 __all__ = ["EVENT_MESSAGE_TYPE", "WebSocketConsumer"]
 
 logger: Final = logging.getLogger(__name__)
+
+_ALWAYS_CHECKED: Final = frozenset({"websocket.connect", "websocket.disconnect"})
 
 
 class _ChannelsTransport:
@@ -53,6 +57,18 @@ class WebSocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     """
 
     dispatcher: ConnectionDispatcher | None = None
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        """Route a message to its handler, checking for stale database connections only when due.
+
+        Channels checks before every message, through a worker thread; see
+        :mod:`beeflow_websocket.django.database` for why frames check at most once a second.
+        """
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await close_stale_connections(now=message["type"] in _ALWAYS_CHECKED)
+        await handler(message)
 
     async def connect(self) -> None:
         """Accept an authenticated user, refuse anyone else."""
