@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import socket
 import threading
-from concurrent.futures import ThreadPoolExecutor
-from typing import Final, Protocol
+from collections import deque
+from typing import Final
 from uuid import uuid4
 
 from flask import current_app, request
@@ -17,74 +15,60 @@ from simple_websocket import ConnectionClosed
 from beeflow_websocket.core.access_token import read_access_token, split_subprotocol_header
 from beeflow_websocket.core.action_registry import UserId
 from beeflow_websocket.core.dispatcher import ConnectionDispatcher
+from beeflow_websocket.flask._transport import FlaskSockTransport, FlaskSockWebSocket
 from beeflow_websocket.flask.configuration import adapter_state
 
 __all__ = ["FlaskSockWebSocket", "get_access_token", "handle_beeflow_websocket"]
 
 logger: Final = logging.getLogger(__name__)
-_CLOSE_TIMEOUT: Final = 1.0
 
 
-class FlaskSockWebSocket(Protocol):
-    """The part of Flask-Sock's connection object (``simple_websocket.Server``) the adapter uses."""
+class _Inbox:
+    """Frames on their way from the connection's thread to the event loop, in order.
 
-    def send(self, data: str | bytes) -> None:
-        """Write one frame."""
-        ...
-
-    def receive(self, timeout: float | None = None) -> str | bytes | None:
-        """Wait for the next frame; raises ``ConnectionClosed`` once the client has gone."""
-        ...
-
-    def close(self, reason: int | None = None, message: str | None = None) -> None:
-        """Close the connection with a close code (``reason``) and a text (``message``)."""
-        ...
-
-
-class _FlaskSockTransport:
-    """Writes to one Flask-Sock connection from a thread of its own.
-
-    Flask-Sock's writes block until the socket takes the data. Made on the application's event loop,
-    a client that stops reading would stall every connection of the process; made in this
-    connection's own writer thread, it stalls only this connection, whose outbound queue then fills
-    up and gets it closed.
+    The thread hands a frame over and goes back to reading without waiting for the loop, so it
+    notices a disconnect while an action runs; it waits only while ``limit`` frames are still on
+    their way, which passes the dispatcher's backpressure on to a flooding client. On the loop, one
+    drainer at a time passes the frames to the dispatcher, started eagerly, so a frame whose action
+    never waits is answered within the loop's one wake-up.
     """
 
-    __slots__ = ("_websocket", "_writer")
+    def __init__(self, loop: asyncio.AbstractEventLoop, dispatcher: ConnectionDispatcher, limit: int) -> None:
+        self._loop = loop
+        self._dispatcher = dispatcher
+        self._limit = limit
+        self._frames: deque[str | bytes] = deque()
+        self._lock = threading.Lock()
+        self._room = threading.Condition(self._lock)
+        self._draining = False
+        self._tasks: set[asyncio.Task[None]] = set()
 
-    def __init__(self, websocket: FlaskSockWebSocket) -> None:
-        self._websocket = websocket
-        self._writer: ThreadPoolExecutor | None = None
+    def put(self, frame: str | bytes) -> None:
+        """From the connection's thread: queue a frame, waiting while ``limit`` are on their way."""
+        with self._room:
+            while len(self._frames) >= self._limit:
+                self._room.wait()
+            self._frames.append(frame)
+            if self._draining:
+                return
+            self._draining = True
+        self._loop.call_soon_threadsafe(self._start_draining)
 
-    async def send(self, frame: str) -> None:
-        await asyncio.get_running_loop().run_in_executor(self._thread(), self._websocket.send, frame)
+    def _start_draining(self) -> None:
+        task = asyncio.Task(self._drain(), loop=self._loop, eager_start=True)
+        if not task.done():
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
 
-    async def close(self, code: int, reason: str) -> None:
-        # Neither on the loop nor through the writer thread: both may be stuck behind this client.
-        threading.Thread(
-            target=self._close, args=(code, reason), name="beeflow-websocket-closer", daemon=True
-        ).start()
-
-    def _close(self, code: int, reason: str) -> None:
-        closer = threading.Thread(
-            target=self._websocket.close, kwargs={"reason": code, "message": reason}, daemon=True
-        )
-        closer.start()
-        closer.join(_CLOSE_TIMEOUT)
-        sock = getattr(self._websocket, "sock", None)
-        if closer.is_alive() and sock is not None:
-            # The client reads nothing, not even the close frame: drop the TCP connection.
-            with contextlib.suppress(OSError):
-                sock.shutdown(socket.SHUT_RDWR)
-
-    def shutdown(self) -> None:
-        if self._writer is not None:
-            self._writer.shutdown(wait=False, cancel_futures=True)
-
-    def _thread(self) -> ThreadPoolExecutor:
-        if self._writer is None:
-            self._writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="beeflow-websocket-writer")
-        return self._writer
+    async def _drain(self) -> None:
+        while True:
+            with self._room:
+                if not self._frames:
+                    self._draining = False
+                    return
+                frame = self._frames.popleft()
+                self._room.notify()
+            await self._dispatcher.receive(frame)
 
 
 def get_access_token() -> str | None:
@@ -103,7 +87,7 @@ def handle_beeflow_websocket(
 ) -> None:
     """Dispatch the connection's frames until the client leaves; call it inside a Flask-Sock route.
 
-    Frames are queued to the application's event loop, where the connection's actions run; this
+    Frames are handed to the application's event loop, where the connection's actions run; this
     thread goes back to reading at once, so it notices a disconnect while an action still runs (and
     stops it). Returns normally when the client disconnects.
 
@@ -114,7 +98,7 @@ def handle_beeflow_websocket(
             application's live connections.
     """
     state = adapter_state(current_app)
-    transport = _FlaskSockTransport(websocket)
+    transport = FlaskSockTransport(websocket)
     dispatcher = ConnectionDispatcher(
         transport,
         delivery=state.delivery,
@@ -124,12 +108,13 @@ def handle_beeflow_websocket(
         settings=state.settings,
     )
     state.connections.add(dispatcher)
+    inbox = _Inbox(state.bridge.loop, dispatcher, state.settings.max_pending_messages)
     try:
         state.bridge.run(dispatcher.open())
         while True:
             frame = websocket.receive()
             if frame is not None:
-                state.bridge.run(dispatcher.receive(frame))
+                inbox.put(frame)
     except ConnectionClosed:
         logger.debug("connection %s closed", dispatcher.websocket_id)
     finally:
