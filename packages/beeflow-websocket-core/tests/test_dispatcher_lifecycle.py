@@ -146,6 +146,23 @@ async def test_a_full_queue_holds_the_reader_back_and_loses_nothing(gates: dict[
     assert steps(sink) == ["block", "block", "ok", "ok", "ok"]
 
 
+async def test_closing_releases_a_reader_held_back_by_a_full_queue(gates: dict[str, asyncio.Event]) -> None:
+    sink = Sink()
+    connection = dispatcher(sink, max_pending_messages=1)
+    await connection.receive(envelope("gate", name="block"))
+    await settle()
+    await connection.receive(envelope("health"))
+    reader = asyncio.create_task(connection.receive(envelope("health")))
+    await settle()
+    assert not reader.done()
+
+    await connection.close()
+    await asyncio.wait_for(reader, 1)  # the adapter's read loop is not left hanging
+    await connection.receive(envelope("health"))  # and later frames are ignored
+
+    assert steps(sink) == ["block"]
+
+
 async def test_closing_mid_action_runs_its_finally_and_sends_nothing_more(
     caplog: pytest.LogCaptureFixture,
 ) -> None:

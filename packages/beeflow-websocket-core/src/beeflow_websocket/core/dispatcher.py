@@ -198,6 +198,10 @@ class ConnectionDispatcher:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+        # Frames still waiting are dropped; an adapter held back by a full queue is let go.
+        while not self._pending.empty():
+            self._pending.get_nowait()
+            self._pending.task_done()
         for group in (user_group(self.context.user_id), *self._groups):
             try:
                 await self.delivery.remove_from_group(group, self.websocket_id)
