@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Final
 from uuid import UUID
 
 from beeflow_websocket.core import _builtins  # noqa: F401 - registers health and websocket
+from beeflow_websocket.core._buffer import FrameBuffer
 from beeflow_websocket.core._wire import (
     decode_object,
     encode_event,
@@ -119,11 +120,11 @@ class ConnectionDispatcher:
         self._seq = 0
         self._closed = False
         self._torn_down = False
-        self._groups: set[str] = set()
-        self._pending: asyncio.Queue[str | bytes] = asyncio.Queue(settings.max_pending_messages)
-        self._outbox: asyncio.Queue[str] = asyncio.Queue(settings.max_outbound_messages)
+        self._groups: frozenset[str] = frozenset()
+        self._pending: FrameBuffer[str | bytes] = FrameBuffer(settings.max_pending_messages)
+        self._outbox: FrameBuffer[str] = FrameBuffer(settings.max_outbound_messages)
         self._active = 0
-        self._workers: set[asyncio.Task[None]] = set()
+        self._workers: set[asyncio.Task[None]] | None = None
         self._writer: asyncio.Task[None] | None = None
         self._writing = False
 
@@ -145,7 +146,7 @@ class ConnectionDispatcher:
     @property
     def groups(self) -> frozenset[str]:
         """The application groups this connection has joined."""
-        return frozenset(self._groups)
+        return self._groups
 
     async def open(self) -> None:
         """Start serving an accepted connection: join its user's group.
@@ -158,12 +159,12 @@ class ConnectionDispatcher:
     async def join(self, group: str) -> None:
         """Put this connection into ``group`` (what ``context.join`` does)."""
         await self.delivery.add_to_group(checked_group_name(group), self.websocket_id)
-        self._groups.add(group)
+        self._groups |= {group}
 
     async def leave(self, group: str) -> None:
         """Take this connection out of ``group`` (what ``context.leave`` does)."""
         await self.delivery.remove_from_group(checked_group_name(group), self.websocket_id)
-        self._groups.discard(group)
+        self._groups -= {group}
 
     async def receive(self, frame: str | bytes) -> None:
         """Accept one frame from the client; it is handled in order by the connection's workers.
@@ -177,7 +178,12 @@ class ConnectionDispatcher:
         await self._pending.put(frame)
         if self._active < self.settings.max_concurrent_actions and not self._closed:
             self._active += 1
-            self._spawn(self._work(), self._workers)
+            worker = self._spawn(self._work())
+            if not worker.done():
+                if self._workers is None:
+                    self._workers = set()
+                self._workers.add(worker)
+                worker.add_done_callback(self._workers.discard)
 
     async def wait_idle(self) -> None:
         """Wait until every frame received so far has been handled and its answers written."""
@@ -194,7 +200,7 @@ class ConnectionDispatcher:
         if self._torn_down:
             return
         self._torn_down = True
-        tasks = [*self._workers, *([self._writer] if self._writer is not None else [])]
+        tasks = [*(self._workers or ()), *([self._writer] if self._writer is not None else [])]
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
@@ -209,7 +215,7 @@ class ConnectionDispatcher:
                 logger.debug(
                     "connection %s could not leave group %s", self.websocket_id, group, exc_info=True
                 )
-        self._groups.clear()
+        self._groups = frozenset()
 
     async def deliver(self, event: OutboundEvent) -> None:
         """Queue an event from elsewhere for this connection, numbered with its next ``seq``.
@@ -259,20 +265,16 @@ class ConnectionDispatcher:
             await self._write_frames()
 
     @staticmethod
-    def _spawn(work: Coroutine[None, None, None], tasks: set[asyncio.Task[None]]) -> asyncio.Task[None]:
-        """Run ``work`` in a task of its own, started eagerly; keep it in ``tasks`` while it waits."""
-        task = asyncio.Task(work, loop=asyncio.get_running_loop(), eager_start=True)
-        if not task.done():
-            tasks.add(task)
-            task.add_done_callback(tasks.discard)
-        return task
+    def _spawn(work: Coroutine[None, None, None]) -> asyncio.Task[None]:
+        """Run ``work`` in a task of its own, started eagerly: at once, here, until it first waits."""
+        return asyncio.Task(work, loop=asyncio.get_running_loop(), eager_start=True)
 
     def _write_soon(self) -> None:
         """Start the writer unless it is running; it writes until the outbound queue is empty."""
         if self._writing or self._outbox.empty():
             return
         self._writing = True
-        writer = self._spawn(self._write_frames(), set())
+        writer = self._spawn(self._write_frames())
         if not writer.done():
             self._writer = writer
 
