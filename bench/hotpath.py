@@ -23,7 +23,7 @@ sys.path[:0] = [str(BENCH), str(BENCH / "apps")]
 from run import raise_file_limit, where  # noqa: E402
 
 from contenders import contenders  # noqa: E402
-from measure import ready, throughput  # noqa: E402
+from measure import load_pool, ready, throughput  # noqa: E402
 from servers import start  # noqa: E402
 
 
@@ -62,7 +62,11 @@ async def profile(label: str, seconds: float, output: Path) -> Path:
             "--duration", str(int(seconds) + 1), "--rate", "500", "--nonblocking",
             stdout=asyncio.subprocess.DEVNULL,
         )  # fmt: skip
-        result = await throughput(server, 16, seconds)
+        pool = load_pool()
+        try:
+            result = await throughput(server, pool, 16, seconds)
+        finally:
+            pool.shutdown()
         await sampler.wait()
         print(
             f"{label}: {result['messages_per_second']:,.0f} msg/s, {result['server_cpu_us_per_message']:.1f} µs/msg"

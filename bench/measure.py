@@ -28,9 +28,14 @@ def percentile(samples: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
 
 
-async def _client_load(wire_name: str, url: str, connections: int, stop_at: float) -> int:
+async def _client_load(
+    wire_name: str, url: str, connections: int, start_at: float, stop_at: float
+) -> tuple[int, float]:
+    """One load process: connect, wait for the common start, then round trips until ``stop_at``."""
     wire = WIRES[wire_name]()
     sockets = [await wire.open(url) for _ in range(connections)]
+    await asyncio.sleep(max(0.0, start_at - time.time()))
+    cpu = time.process_time()
     count = 0
 
     async def loop(ws: Any) -> None:
@@ -40,42 +45,47 @@ async def _client_load(wire_name: str, url: str, connections: int, stop_at: floa
             count += 1
 
     await asyncio.gather(*(loop(ws) for ws in sockets))
+    cpu = time.process_time() - cpu
     for ws in sockets:
         await ws.close()
-    return count
+    return count, cpu
 
 
 def _client_process(
     wire: str, url: str, connections: int, start_at: float, stop_at: float
 ) -> tuple[int, float]:
-    time.sleep(max(0.0, start_at - time.time()))
-    cpu = time.process_time()
-    count = asyncio.run(_client_load(wire, url, connections, stop_at))
-    return count, time.process_time() - cpu
+    return asyncio.run(_client_load(wire, url, connections, start_at, stop_at))
 
 
-async def throughput(server: RunningServer, connections: int, seconds: float) -> dict[str, float]:
+def load_pool() -> ProcessPoolExecutor:
+    """The load processes, started once for the whole run and warmed, so that no round pays for imports."""
+    pool = ProcessPoolExecutor(LOAD_PROCESSES, mp_context=multiprocessing.get_context("spawn"))
+    for started in [pool.submit(time.sleep, 0.5) for _ in range(LOAD_PROCESSES)]:
+        started.result()
+    return pool
+
+
+async def throughput(
+    server: RunningServer, pool: ProcessPoolExecutor, connections: int, seconds: float
+) -> dict[str, float]:
     """``connections`` connections, each sending a request and waiting for its answer, for ``seconds``.
 
     The load runs in ``LOAD_PROCESSES`` processes so that the generator is not what limits a fast
-    server; its CPU share (of all cores) is reported.
+    server; its CPU share (of all cores) is reported. The processes connect first, then all start
+    at the same moment, when the server's CPU time starts counting.
     """
-    processes = min(LOAD_PROCESSES, connections)
-    start_at = time.time() + 1.0
+    start_at = time.time() + 0.5
     stop_at = start_at + seconds
     loop = asyncio.get_running_loop()
-    wire, url = server.contender.wire, server.url()
-    with ProcessPoolExecutor(processes, mp_context=multiprocessing.get_context("spawn")) as pool:
-        futures = [
-            loop.run_in_executor(
-                pool, _client_process, wire, url, connections // processes, start_at, stop_at
-            )
-            for _ in range(processes)
-        ]
-        await asyncio.sleep(max(0.0, start_at - time.time()))
-        cpu_before = server.cpu_seconds()
-        results = await asyncio.gather(*futures)
-        server_cpu = server.cpu_seconds() - cpu_before
+    wire, url, share = server.contender.wire, server.url(), connections // LOAD_PROCESSES
+    futures = [
+        loop.run_in_executor(pool, _client_process, wire, url, share, start_at, stop_at)
+        for _ in range(LOAD_PROCESSES)
+    ]
+    await asyncio.sleep(max(0.0, start_at - time.time()))
+    cpu_before = server.cpu_seconds()
+    results = await asyncio.gather(*futures)
+    server_cpu = server.cpu_seconds() - cpu_before
     count = sum(result[0] for result in results)
     client_cpu = sum(result[1] for result in results)
     return {

@@ -43,6 +43,14 @@ def _verdict(
     return f"{server}: {what}", f"{value:.2f}×", "pass" if passed else "FAIL"
 
 
+def _floor(row: dict[str, Any]) -> str:
+    """What the framework's own echo reaches against 0.3.0: no library on top of it can go past that."""
+    echo, baseline = _measured(row.get(ECHO), "throughput"), _measured(row.get(BASELINE_NAME), "throughput")
+    if echo is None or baseline is None:
+        return ""
+    return f" (raw echo: {echo['messages_per_second'] / baseline['messages_per_second']:.2f}×)"
+
+
 def targets(results: dict[str, Any]) -> list[tuple[str, str, str]]:
     """Each target as (what, measured, verdict); a verdict is pass, FAIL or not measured."""
     rows = []
@@ -58,8 +66,9 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str]]:
                              f"idle memory/connection ≤ {MEMORY_TARGET}× raw framework"))  # fmt: skip
         if server in BASELINE_TARGETS:
             goal = BASELINE_TARGETS[server]
-            rows.append(_verdict(server, row, BASELINE_NAME, ("throughput", "messages_per_second", goal, True),
-                                 f"throughput ≥ {goal}× beeflow 0.3.0"))  # fmt: skip
+            verdict = _verdict(server, row, BASELINE_NAME, ("throughput", "messages_per_second", goal, True),
+                               f"throughput ≥ {goal}× beeflow 0.3.0")  # fmt: skip
+            rows.append((verdict[0], verdict[1] + _floor(row), verdict[2]))
         for peer in sorted(PEERS & row.keys()):
             rows.append(_verdict(server, row, peer, ("throughput", "messages_per_second", 1.0, True),
                                  f"throughput ahead of {peer}"))  # fmt: skip
@@ -143,6 +152,12 @@ def markdown(results: dict[str, Any], chart: Path | None) -> str:
         "- Each contender answers its closest equivalent of `health`: the raw echo returns the request, the",
         "  hand-written JSON route parses, dispatches and replies as a user would without a library, chanx",
         "  and djangochannelsrestframework reply from a typed handler, python-socketio acknowledges an event.",
+        "- On Django, every Channels consumer (the raw echo, the hand-written JSON, chanx and",
+        "  djangochannelsrestframework) closes stale database connections before each message through a",
+        "  worker thread; Beeflow's consumer does so on connect, on disconnect and at most once a second,",
+        "  which is why it is cheaper per message than the hand-written consumer there.",
+        "- A throughput target against 0.3.0 can only be met where the framework's floor allows it: the",
+        "  raw echo's own ratio to 0.3.0 is shown beside each such verdict.",
         "- Idle memory is the growth of the server's resident set per connection, each connection having",
         "  completed one round trip. Fan-out is the time from sending one request until the last member of",
         "  the group has received its frame; members are spread over the load processes.",
