@@ -502,3 +502,25 @@ async def test_the_instance_member_is_the_connection_path() -> None:
     await dispatcher.close()
 
     assert from_json(recorder.sent[0])["instance"] == "/api/ws/"
+
+
+async def test_a_replaced_websocket_resolver_is_asked_even_for_the_connection_itself() -> None:
+    asked: list[str] = []
+
+    class Mirrored(metaclass=RecipientRegistryMeta, name="websocket", replace=True):
+        """Sends what reaches one connection to a second one as well."""
+
+        async def resolve(self, recipient_id: str) -> Collection[str]:
+            asked.append(recipient_id)
+            return (recipient_id, "observer")
+
+    client = ActionTestClient(user_id=1)
+    observer = ActionTestClient(user_id=2, websocket_id="observer", connections=client.connections)
+    await observer.open()
+
+    await client.send_frame(envelope())
+
+    assert asked == [client.websocket_id]
+    assert [frame["event"] for frame in client.frames] == ["health"]
+    assert [frame["event"] for frame in observer.frames] == ["health"]
+    await observer.close()

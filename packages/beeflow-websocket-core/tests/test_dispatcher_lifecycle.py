@@ -204,6 +204,34 @@ async def test_closing_mid_action_runs_its_finally_and_sends_nothing_more(
     ]
 
 
+async def test_frames_made_while_a_write_waits_queue_behind_it_in_order(
+    gates: dict[str, asyncio.Event],
+) -> None:
+    sink = Sink()
+    sink.reading.clear()  # the client reads nothing for now: the first write waits
+    connection = dispatcher(sink, max_concurrent_actions=2)
+    gates["first"], gates["second"] = asyncio.Event(), asyncio.Event()
+    gates["second"].set()
+    await connection.receive(envelope("gate", name="first"))
+    await connection.receive(envelope("gate", name="second"))
+    await connection.deliver(
+        OutboundEvent(
+            req_id=None,
+            body='{"event":"x","recipient":"websocket","recipient_id":"c","payload":{"k":"pushed"}}',
+        )
+    )
+    await settle()
+    assert sink.frames == []
+
+    sink.reading.set()
+    gates["first"].set()
+    await connection.wait_idle()
+    await connection.close()
+
+    assert steps(sink) == ["first", "second", "second", "pushed", "first"]
+    assert [frame["seq"] for frame in sink.frames] == [1, 2, 3, 4, 5]
+
+
 async def test_a_connection_that_fails_while_written_to_is_closed_without_an_error(
     caplog: pytest.LogCaptureFixture,
 ) -> None:

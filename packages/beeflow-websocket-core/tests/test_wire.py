@@ -118,6 +118,23 @@ def test_encode_event_serialises_once_without_msg_id_and_seq() -> None:
     )
 
 
+@pytest.mark.parametrize(
+    "recipient_id", ['say "hi"', "back\\slash", "line\nbreak", "tab\tand\x01control", "zażółć 🐝", "a\u2028b"]
+)
+def test_encode_event_escapes_names_and_ids_that_need_it(recipient_id: str) -> None:
+    class Quoted(Event, name='quo"ted\\event'):
+        pass
+
+    body = encode_event(Quoted(recipient="user", recipient_id=recipient_id, payload={})).body
+
+    assert from_json(body) == {
+        "event": 'quo"ted\\event',
+        "recipient": "user",
+        "recipient_id": recipient_id,
+        "payload": {},
+    }
+
+
 def test_encode_event_writes_overflowing_floats_as_null() -> None:
     class Reading(Event, name="reading"):
         pass

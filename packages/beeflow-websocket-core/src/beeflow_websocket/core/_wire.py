@@ -43,6 +43,8 @@ _VERSION_MASK: Final = ~((0xF000 << 64) | (0xC000 << 48))
 _JSON_POSITION: Final = re.compile(r"at line (\d+) column (\d+)")
 _JSON_KIND: Final = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
 _MAX_QUOTED: Final = 100
+# The model's validator itself: model_validate adds a Python call per frame around the same work.
+_validate_envelope: Final = WebSocketActionPayload.__pydantic_validator__.validate_python
 
 
 def new_msg_id() -> str:
@@ -94,10 +96,11 @@ def validate_envelope(data: dict[str, object]) -> WebSocketActionPayload:
         InvalidMessage: A field is missing or malformed; ``errors`` lists each one.
     """
     try:
-        return WebSocketActionPayload.model_validate(data)
+        message: WebSocketActionPayload = _validate_envelope(data)
     except ValidationError as error:
         errors, fields = _field_errors(error, friendly=True)
         raise InvalidMessage(f"Invalid action envelope: {fields}.", extensions={"errors": errors}) from None
+    return message
 
 
 def validate_payload(model: type[BaseModel] | None, message: WebSocketActionPayload) -> object:
@@ -126,22 +129,25 @@ def encode_event(event: EventPluginProtocol) -> OutboundEvent:
         pydantic_core.PydanticSerializationError: The payload holds a value JSON cannot carry.
     """
     payload = event.payload
-    if not isinstance(payload, BaseModel | Mapping):
+    if not isinstance(payload, BaseModel) and not isinstance(payload, Mapping):
         raise TypeError(
             f"{type(event).__name__}.payload must be a pydantic model or a mapping, "
             f"got {type(payload).__name__}"
         )
-    body = to_json(
-        {
-            "event": event.event_name,
-            "recipient": event.recipient,
-            "recipient_id": event.recipient_id,
-            "payload": payload,
-        },
-        inf_nan_mode="null",
-    ).decode()
+    body = (
+        f'{{"event":{_json_text(event.event_name)},"recipient":{_json_text(event.recipient)},'
+        f'"recipient_id":{_json_text(event.recipient_id)},'
+        f'"payload":{to_json(payload, inf_nan_mode="null").decode()}}}'
+    )
     req_id = event.req_id
     return OutboundEvent(req_id=None if req_id is None else str(req_id), body=body)
+
+
+def _json_text(text: str) -> str:
+    """``text`` as a JSON string; names and ids are plain ASCII, which needs no escaping."""
+    if text.isascii() and text.isprintable() and '"' not in text and "\\" not in text:
+        return f'"{text}"'
+    return to_json(text).decode()
 
 
 def stamp(event: OutboundEvent, seq: int) -> str:

@@ -57,6 +57,8 @@ from beeflow_websocket.core.problems import (
     WebSocketProblem,
 )
 from beeflow_websocket.core.push import resolve_recipient
+from beeflow_websocket.core.recipient_registry import RecipientRegistryMeta
+from beeflow_websocket.core.recipients.websocket import WebSocketRecipient
 from beeflow_websocket.core.settings import DEFAULT_SETTINGS, DispatcherSettings
 from beeflow_websocket.core.transport import SLOW_CONSUMER_CLOSE_CODE
 
@@ -175,7 +177,10 @@ class ConnectionDispatcher:
         """
         if self._closed:
             return
-        await self._pending.put(frame)
+        if self._pending.full():
+            await self._pending.put(frame)
+        else:
+            self._pending.put_nowait(frame)
         if self._active < self.settings.max_concurrent_actions and not self._closed:
             self._active += 1
             worker = self._spawn(self._work())
@@ -259,7 +264,14 @@ class ConnectionDispatcher:
         Writing in the caller's task saves starting a writer for the usual single answer. It is only
         ever this connection's own worker that waits here, so a slow client slows only itself.
         """
-        await self._outbox.put(frame)
+        if not self._writing and self._outbox.empty():
+            self._writing = True
+            await self._write_frames(frame)
+            return
+        if self._outbox.full():
+            await self._outbox.put(frame)
+        else:
+            self._outbox.put_nowait(frame)
         if not self._writing:
             self._writing = True
             await self._write_frames()
@@ -278,10 +290,12 @@ class ConnectionDispatcher:
         if not writer.done():
             self._writer = writer
 
-    async def _write_frames(self) -> None:
+    async def _write_frames(self, first: str | None = None) -> None:
+        """Write ``first`` (a frame that was never queued), then the outbound queue until it is empty."""
         try:
-            while not self._outbox.empty():
-                frame = self._outbox.get_nowait()
+            while first is not None or not self._outbox.empty():
+                frame, queued = (first, False) if first is not None else (self._outbox.get_nowait(), True)
+                first = None
                 try:
                     if not self._closed:
                         await self.transport.send(frame)
@@ -292,7 +306,8 @@ class ConnectionDispatcher:
                     )
                     self._closed = True
                 finally:
-                    self._outbox.task_done()
+                    if queued:
+                        self._outbox.task_done()
         finally:
             self._writing = False
             self._writer = None
@@ -393,9 +408,17 @@ class ConnectionDispatcher:
                 )
 
     async def _emit(self, event: EventPluginProtocol) -> None:
+        own_id = self.context.websocket_id
+        if (
+            event.recipient_id == own_id
+            and event.recipient == "websocket"
+            and RecipientRegistryMeta.registry.get("websocket") is WebSocketRecipient
+        ):
+            # An answer to this connection, by the built-in resolver: nothing to resolve.
+            await self._deliver_own(encode_event(event))
+            return
         websocket_ids, groups = await resolve_recipient(event)
         outbound = encode_event(event)
-        own_id = self.context.websocket_id
         if own_id in websocket_ids:
             websocket_ids.remove(own_id)
             await self._deliver_own(outbound)
