@@ -41,6 +41,24 @@ class Wire:
         await ws.send(self.request())
         await self.answer(ws)
 
+    # The load generator's hooks (``loadgen``): the same protocol, frame by frame, with no coroutines.
+
+    def url(self, url: str) -> str:
+        """Where the WebSocket connects."""
+        return url
+
+    def greeting(self, frame: str | None) -> tuple[str | None, bool]:
+        """A step of the protocol's own handshake once the WebSocket is open.
+
+        Given the last frame received (``None`` right after opening): what to send, if anything, and
+        whether the connection is ready for requests.
+        """
+        return None, True
+
+    def housekeeping(self, frame: str) -> str | None:
+        """The reply to a frame that is not an answer (a ping), or ``None`` when it is the answer."""
+        return None
+
 
 class DjangoChannelsRestFramework(Wire):
     """``AsyncAPIConsumer`` with an ``@action()``: ``{"action", "request_id"}`` in, one reply out."""
@@ -69,8 +87,21 @@ class SocketIO(Wire):
 
     name = "socket.io"
 
+    def url(self, url: str) -> str:
+        return f"{url}?EIO=4&transport=websocket"
+
+    def greeting(self, frame: str | None) -> tuple[str | None, bool]:
+        if frame is not None and frame.startswith("40"):
+            return None, True  # the namespace is connected
+        if frame is not None and frame.startswith("0"):
+            return "40", False  # Engine.IO is open: connect to the default namespace
+        return None, False
+
+    def housekeeping(self, frame: str) -> str | None:
+        return "3" if frame == "2" else None
+
     async def open(self, url: str) -> ClientConnection:
-        ws = await connect(f"{url}?EIO=4&transport=websocket", max_size=None, compression=None)
+        ws = await connect(self.url(url), max_size=None, compression=None)
         opened = await ws.recv()
         assert isinstance(opened, str), opened
         assert opened.startswith("0"), opened

@@ -18,6 +18,7 @@ from typing import Any
 from websockets.exceptions import ConnectionClosed, InvalidHandshake
 
 from clients import WIRES, Wire
+from loadgen import load
 from servers import RunningServer, ServerFailed
 
 LOAD_PROCESSES = 2
@@ -28,33 +29,10 @@ def percentile(samples: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, max(0, round(fraction * len(ordered)) - 1))]
 
 
-async def _client_load(
-    wire_name: str, url: str, connections: int, start_at: float, stop_at: float
-) -> tuple[int, float]:
-    """One load process: connect, wait for the common start, then round trips until ``stop_at``."""
-    wire = WIRES[wire_name]()
-    sockets = [await wire.open(url) for _ in range(connections)]
-    await asyncio.sleep(max(0.0, start_at - time.time()))
-    cpu = time.process_time()
-    count = 0
-
-    async def loop(ws: Any) -> None:
-        nonlocal count
-        while time.time() < stop_at:
-            await wire.round_trip(ws)
-            count += 1
-
-    await asyncio.gather(*(loop(ws) for ws in sockets))
-    cpu = time.process_time() - cpu
-    for ws in sockets:
-        await ws.close()
-    return count, cpu
-
-
 def _client_process(
     wire: str, url: str, connections: int, start_at: float, stop_at: float
 ) -> tuple[int, float]:
-    return asyncio.run(_client_load(wire, url, connections, start_at, stop_at))
+    return asyncio.run(load(wire, url, connections, start_at, stop_at))
 
 
 def load_pool() -> ProcessPoolExecutor:
