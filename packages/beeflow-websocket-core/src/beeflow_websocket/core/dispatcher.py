@@ -251,19 +251,20 @@ class ConnectionDispatcher:
                 return
         self._write_soon()
 
-    async def _deliver_own(self, event: OutboundEvent) -> None:
-        """Queue an event of this connection's own action, waiting for room: that slows only itself."""
-        if self._closed:
-            return
+    def _stamp_own(self, event: OutboundEvent) -> str:
+        """Number an event of this connection's own action with its next ``seq``."""
         self._seq += 1
-        await self._queue_out(stamp(event, self._seq))
+        return stamp(event, self._seq)
 
     async def _queue_out(self, frame: str) -> None:
         """Queue a frame of this connection's own, waiting for room; write it here if nobody is writing.
 
         Writing in the caller's task saves starting a writer for the usual single answer. It is only
         ever this connection's own worker that waits here, so a slow client slows only itself.
+        Dropped once the connection is closed.
         """
+        if self._closed:
+            return
         if not self._writing and self._outbox.empty():
             self._writing = True
             await self._write_frames(frame)
@@ -415,13 +416,13 @@ class ConnectionDispatcher:
             and RecipientRegistryMeta.registry.get("websocket") is WebSocketRecipient
         ):
             # An answer to this connection, by the built-in resolver: nothing to resolve.
-            await self._deliver_own(encode_event(event))
+            await self._queue_out(self._stamp_own(encode_event(event)))
             return
         websocket_ids, groups = await resolve_recipient(event)
         outbound = encode_event(event)
         if own_id in websocket_ids:
             websocket_ids.remove(own_id)
-            await self._deliver_own(outbound)
+            await self._queue_out(self._stamp_own(outbound))
         try:
             if websocket_ids:
                 await self.delivery.send_to_connections(websocket_ids, outbound)

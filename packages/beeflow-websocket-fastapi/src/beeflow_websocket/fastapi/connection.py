@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from typing import Final
+from collections.abc import Callable, Coroutine
+from typing import Any, Final
 from uuid import uuid4
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -19,18 +20,13 @@ logger: Final = logging.getLogger(__name__)
 
 
 class _StarletteTransport:
-    """Writes to one Starlette WebSocket."""
+    """Writes to one Starlette WebSocket: its own ``send_text`` and ``close``, with no wrapper call."""
 
-    __slots__ = ("_websocket",)
+    __slots__ = ("close", "send")
 
     def __init__(self, websocket: WebSocket) -> None:
-        self._websocket = websocket
-
-    async def send(self, frame: str) -> None:
-        await self._websocket.send_text(frame)
-
-    async def close(self, code: int, reason: str) -> None:
-        await self._websocket.close(code, reason)
+        self.send: Callable[[str], Coroutine[Any, Any, None]] = websocket.send_text
+        self.close: Callable[[int, str], Coroutine[Any, Any, None]] = websocket.close
 
 
 def get_access_token(websocket: WebSocket) -> str | None:
