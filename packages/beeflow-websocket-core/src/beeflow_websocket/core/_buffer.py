@@ -4,6 +4,7 @@
 per queue; a server holds two per connection, most of them idle most of the time. This buffer keeps
 the subset of ``asyncio.Queue`` the dispatcher uses (``put``, ``put_nowait``, ``get_nowait``,
 ``task_done``, ``join``), with the same semantics, and allocates only while frames or waiters exist.
+:meth:`track` counts an item that skipped the buffer, so that :meth:`join` still waits for it.
 """
 
 from __future__ import annotations
@@ -65,6 +66,10 @@ class FrameBuffer[T]:
                     self._let_in_next()
                 raise
         self.put_nowait(item)
+
+    def track(self) -> None:
+        """Count an item handed over directly, never stored: :meth:`join` waits for its ``task_done``."""
+        self._unfinished += 1
 
     def get_nowait(self) -> T:
         """Remove and return the first item; the first producer waiting for room may then go on.

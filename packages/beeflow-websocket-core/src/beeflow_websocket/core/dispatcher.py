@@ -177,18 +177,26 @@ class ConnectionDispatcher:
         """
         if self._closed:
             return
+        if self._active < self.settings.max_concurrent_actions and self._pending.empty():
+            # A free worker slot and nothing waiting: hand the frame over directly.
+            self._pending.track()
+            self._start_worker(frame)
+            return
         if self._pending.full():
             await self._pending.put(frame)
         else:
             self._pending.put_nowait(frame)
         if self._active < self.settings.max_concurrent_actions and not self._closed:
-            self._active += 1
-            worker = self._spawn(self._work())
-            if not worker.done():
-                if self._workers is None:
-                    self._workers = set()
-                self._workers.add(worker)
-                worker.add_done_callback(self._workers.discard)
+            self._start_worker(None)
+
+    def _start_worker(self, first: str | bytes | None) -> None:
+        self._active += 1
+        worker = self._spawn(self._work(first))
+        if not worker.done():
+            if self._workers is None:
+                self._workers = set()
+            self._workers.add(worker)
+            worker.add_done_callback(self._workers.discard)
 
     async def wait_idle(self) -> None:
         """Wait until every frame received so far has been handled and its answers written."""
@@ -266,8 +274,15 @@ class ConnectionDispatcher:
         if self._closed:
             return
         if not self._writing and self._outbox.empty():
+            # Nothing queued and nobody writing: write it here, without queueing it.
             self._writing = True
-            await self._write_frames(frame)
+            try:
+                await self.transport.send(frame)
+            except Exception:
+                self._gone()
+            finally:
+                self._writing = False
+            self._write_soon()  # what arrived from elsewhere meanwhile
             return
         if self._outbox.full():
             await self._outbox.put(frame)
@@ -291,27 +306,26 @@ class ConnectionDispatcher:
         if not writer.done():
             self._writer = writer
 
-    async def _write_frames(self, first: str | None = None) -> None:
-        """Write ``first`` (a frame that was never queued), then the outbound queue until it is empty."""
+    async def _write_frames(self) -> None:
+        """Write the outbound queue until it is empty."""
         try:
-            while first is not None or not self._outbox.empty():
-                frame, queued = (first, False) if first is not None else (self._outbox.get_nowait(), True)
-                first = None
+            while not self._outbox.empty():
+                frame = self._outbox.get_nowait()
                 try:
                     if not self._closed:
                         await self.transport.send(frame)
                 except Exception:
-                    # The connection is gone; the adapter notices and calls close().
-                    logger.debug(
-                        "connection %s went away while being written to", self.websocket_id, exc_info=True
-                    )
-                    self._closed = True
+                    self._gone()
                 finally:
-                    if queued:
-                        self._outbox.task_done()
+                    self._outbox.task_done()
         finally:
             self._writing = False
             self._writer = None
+
+    def _gone(self) -> None:
+        """A write failed: the connection is gone, and the adapter notices and calls close()."""
+        logger.debug("connection %s went away while being written to", self.websocket_id, exc_info=True)
+        self._closed = True
 
     async def _close_slow_consumer(self) -> None:
         try:
@@ -322,10 +336,12 @@ class ConnectionDispatcher:
             logger.debug("connection %s was already closing", self.websocket_id, exc_info=True)
         await self.close()
 
-    async def _work(self) -> None:
+    async def _work(self, first: str | bytes | None) -> None:
+        """Handle ``first`` (handed over directly), then frames from the queue until it is empty."""
         try:
-            while not self._pending.empty():
-                frame = self._pending.get_nowait()
+            while first is not None or not self._pending.empty():
+                frame = first if first is not None else self._pending.get_nowait()
+                first = None
                 try:
                     if not self._closed:
                         await self._handle(frame)
