@@ -353,8 +353,10 @@ class ConnectionDispatcher:
     async def _handle(self, frame: str | bytes) -> None:
         req_id: UUID | None = None
         try:
-            if _exceeds(frame, self.settings.max_message_size):
-                raise MessageTooLarge(f"The message is larger than {self.settings.max_message_size} bytes.")
+            limit = self.settings.max_message_size
+            # A frame of at most limit/4 characters is within the limit in any encoding: no count needed.
+            if len(frame) * 4 > limit and _exceeds(frame, limit):
+                raise MessageTooLarge(f"The message is larger than {limit} bytes.")
             data = decode_object(frame)
             try:
                 message = validate_envelope(data)
