@@ -171,9 +171,10 @@ class ConnectionDispatcher:
     async def receive(self, frame: str | bytes) -> None:
         """Accept one frame from the client; it is handled in order by the connection's workers.
 
-        Returns as soon as the frame is queued. Waits while ``max_pending_messages`` frames are
-        already waiting, which is the backpressure that slows a flooding client down. Frames that
-        arrive after :meth:`close` are ignored.
+        Returns as soon as the frame is queued, or, when a worker is free, as soon as its action first
+        waits (an action that never waits is answered before this returns). Waits while
+        ``max_pending_messages`` frames are already waiting, which is the backpressure that slows a
+        flooding client down. Frames that arrive after :meth:`close` are ignored.
         """
         if self._closed:
             return
