@@ -8,7 +8,7 @@ FLASK := packages/beeflow-websocket-flask
 PYTEST := $(RUN) pytest
 
 .DEFAULT_GOAL := help
-.PHONY: help sync lock demo bench bench-quick profile test test-core test-django test-fastapi test-flask test-integration \
+.PHONY: help sync lock demo bench bench-quick profile test test-core test-django test-fastapi test-flask test-integration test-bench \
 	mypy mypy-core mypy-django mypy-fastapi mypy-flask lint format build clean
 
 help: ## Show this help
@@ -33,7 +33,7 @@ CONTENDER ?= FastAPI / uvicorn: beeflow
 profile: ## Sample one contender's server under load with py-spy (CONTENDER="Flask / gunicorn gthread: beeflow")
 	$(RUN) --group bench python bench/hotpath.py "$(CONTENDER)"
 
-test: test-core test-django test-fastapi test-flask test-integration ## Run every test suite
+test: test-core test-django test-fastapi test-flask test-integration test-bench ## Run every test suite
 
 test-core: ## Test the core, with branch coverage (fails under 95%)
 	$(PYTEST) $(CORE)/tests --cov=beeflow_websocket.core --cov-branch --cov-report=term-missing --cov-fail-under=95
@@ -49,6 +49,9 @@ test-flask: ## Test the Flask adapter
 
 test-integration: ## Build the distributions and run the tests that start real servers
 	$(PYTEST) tests-integration
+
+test-bench: ## Test the benchmark's verdicts (not the benchmarks themselves)
+	$(PYTEST) bench/tests
 
 mypy: mypy-core mypy-django mypy-fastapi mypy-flask ## Type-check every package with mypy --strict
 
