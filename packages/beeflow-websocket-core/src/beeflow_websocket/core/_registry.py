@@ -34,10 +34,6 @@ class Registry[T](Mapping[str, T]):
         except KeyError:
             raise self._missing(name) from None
 
-    def get(self, name: str, default: T | None = None) -> T | None:  # type: ignore[override]
-        """The class registered under ``name``, or ``default``; one dictionary lookup, for hot paths."""
-        return self._entries.get(name, default)
-
     def __iter__(self) -> Iterator[str]:
         return iter(self._entries)
 

@@ -57,8 +57,6 @@ from beeflow_websocket.core.problems import (
     WebSocketProblem,
 )
 from beeflow_websocket.core.push import resolve_recipient
-from beeflow_websocket.core.recipient_registry import RecipientRegistryMeta
-from beeflow_websocket.core.recipients.websocket import WebSocketRecipient
 from beeflow_websocket.core.settings import DEFAULT_SETTINGS, DispatcherSettings
 from beeflow_websocket.core.transport import SLOW_CONSUMER_CLOSE_CODE
 
@@ -354,10 +352,8 @@ class ConnectionDispatcher:
     async def _handle(self, frame: str | bytes) -> None:
         req_id: UUID | None = None
         try:
-            limit = self.settings.max_message_size
-            # A frame of at most limit/4 characters is within the limit in any encoding: no count needed.
-            if len(frame) * 4 > limit and _exceeds(frame, limit):
-                raise MessageTooLarge(f"The message is larger than {limit} bytes.")
+            if _exceeds(frame, self.settings.max_message_size):
+                raise MessageTooLarge(f"The message is larger than {self.settings.max_message_size} bytes.")
             data = decode_object(frame)
             try:
                 message = validate_envelope(data)
@@ -429,14 +425,6 @@ class ConnectionDispatcher:
 
     async def _emit(self, event: EventPluginProtocol) -> None:
         own_id = self.context.websocket_id
-        if (
-            event.recipient_id == own_id
-            and event.recipient == "websocket"
-            and RecipientRegistryMeta.registry.get("websocket") is WebSocketRecipient
-        ):
-            # An answer to this connection, by the built-in resolver: nothing to resolve.
-            await self._queue_out(self._stamp_own(encode_event(event)))
-            return
         websocket_ids, groups = await resolve_recipient(event)
         outbound = encode_event(event)
         if own_id in websocket_ids:

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from beeflow_websocket.core._wire import encode_event
 from beeflow_websocket.core.groups import Group
 from beeflow_websocket.core.recipient_registry import RecipientRegistryMeta
+from beeflow_websocket.core.recipients.websocket import WebSocketRecipient
 
 if TYPE_CHECKING:
     from beeflow_websocket.core.event_registry import EventPluginProtocol
@@ -28,6 +29,9 @@ async def resolve_recipient(event: EventPluginProtocol) -> tuple[list[str], list
         InvalidGroupName: A group recipient names a group that is not allowed.
     """
     resolver = RecipientRegistryMeta.registry[event.recipient]
+    if resolver is WebSocketRecipient:
+        # The built-in resolver names the connection its id names: the answer to most requests.
+        return [event.recipient_id], []
     websocket_ids: dict[str, None] = {}
     groups: dict[str, None] = {}
     for target in await resolver().resolve(event.recipient_id):
