@@ -3,23 +3,16 @@
 from __future__ import annotations
 
 import os
-import signal
-import socket
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
 from contenders import Contender
+from serving import Server, free_port
 
 APPS = Path(__file__).resolve().parent / "apps"
 TICKS = os.sysconf("SC_CLK_TCK")
 PAGE = os.sysconf("SC_PAGE_SIZE")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 class ServerFailed(RuntimeError):
@@ -27,17 +20,16 @@ class ServerFailed(RuntimeError):
 
 
 @dataclass
-class RunningServer:
+class RunningServer(Server):
+    """The test suite's server, knowing which contender it serves and reading its own resources."""
+
     contender: Contender
-    port: int
-    process: subprocess.Popen[bytes]
-    log: Path
 
     def url(self, path: str | None = None) -> str:
-        return f"ws://127.0.0.1:{self.port}{path or self.contender.path}"
+        return super().url(path or self.contender.path)
 
     def tail(self) -> str:
-        return self.log.read_text(errors="replace")[-2000:]
+        return self.output()[-2000:]
 
     def processes(self) -> list[int]:
         """The server process and its direct children (gunicorn's worker)."""
@@ -72,15 +64,6 @@ class RunningServer:
                 continue
         return total
 
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
 
 def start(contender: Contender, python: str, workdir: Path) -> RunningServer:
     """Start the contender's server on a free port; ``measure.ready`` waits until it answers."""
@@ -95,4 +78,4 @@ def start(contender: Contender, python: str, workdir: Path) -> RunningServer:
         process = subprocess.Popen(
             contender.command(python, port), cwd=APPS, env=environment, stdout=sink, stderr=subprocess.STDOUT
         )
-    return RunningServer(contender, port, process, log)
+    return RunningServer(contender.label, port, process, log, contender)
