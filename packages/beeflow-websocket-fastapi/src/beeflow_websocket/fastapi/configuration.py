@@ -23,11 +23,8 @@ def configure_beeflow_websocket(app: Starlette, **options: Unpack[AdapterOptions
 
     Args:
         app: The FastAPI or Starlette application.
-        **options: The keywords of :class:`~beeflow_websocket.core.configuration.AdapterOptions`:
-            ``problem_type_base_url``, ``autodiscover``, ``autodiscover_modules``,
-            ``autodiscover_packages``, ``max_message_size``, ``max_concurrent_actions``,
-            ``max_pending_messages``, ``max_outbound_messages``, ``redis_url``,
-            ``redis_channel_prefix``.
+        **options: The keywords of :class:`~beeflow_websocket.core.configuration.AdapterOptions`,
+            the same for every adapter.
 
     Raises:
         ValueError: A limit is not a positive integer, or the base URL is blank.
