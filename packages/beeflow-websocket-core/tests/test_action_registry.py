@@ -7,6 +7,7 @@ from beeflow_websocket.core.action_registry import ActionContext, ActionPluginPr
 from beeflow_websocket.core.actions.health import Health
 from beeflow_websocket.core.event_registry import EventPluginProtocol
 from beeflow_websocket.core.payloads import WebSocketActionPayload
+from beeflow_websocket.core.testing import ActionTestClient
 
 USER_UUID = UUID("5d1b7d2c-7a0e-4f65-8b1c-2f3e4d5c6b7a")
 
@@ -66,3 +67,25 @@ def test_the_seed_s_minimal_action_registers_verbatim() -> None:
                 yield event
 
     assert ActionRegistryMeta.registry["echo"] is Echo
+
+
+def test_an_execute_without_yield_is_refused_when_the_class_is_defined() -> None:
+    with pytest.raises(TypeError, match=r"Refuse\.execute is a coroutine function .* needs a yield"):
+
+        class Refuse(metaclass=ActionRegistryMeta, name="refuse"):
+            async def execute(self, message: WebSocketActionPayload, context: ActionContext) -> None:
+                raise ValueError(message)
+
+    assert "refuse" not in ActionRegistryMeta.registry
+
+
+@pytest.mark.anyio
+async def test_an_action_that_answers_with_no_event_is_an_async_generator() -> None:
+    class Silent(metaclass=ActionRegistryMeta, name="silent"):
+        async def execute(
+            self, message: WebSocketActionPayload, context: ActionContext
+        ) -> AsyncIterator[EventPluginProtocol]:
+            return
+            yield
+
+    assert await ActionTestClient(user_id=1).request("silent") == []

@@ -3,6 +3,7 @@
 import pytest
 
 from beeflow_websocket.core.action_registry import ActionRegistryMeta
+from beeflow_websocket.core.actions.health import Health as BuiltInHealth
 from beeflow_websocket.core.exceptions import ActionDoesNotExist, DuplicateRegistrationError
 
 
@@ -109,3 +110,66 @@ def test_isolated_forgets_what_was_registered_inside() -> None:
 
     assert "ping" not in ActionRegistryMeta.registry
     assert "health" in ActionRegistryMeta.registry
+
+
+def test_an_application_class_replaces_a_built_in_default() -> None:
+    class Health(metaclass=ActionRegistryMeta, name="health"):
+        pass
+
+    assert registered("health") is Health
+    ActionRegistryMeta.registry.unregister("health")
+    assert registered("health") is BuiltInHealth
+
+
+def test_a_default_defined_after_an_application_class_stays_in_reserve() -> None:
+    class Mine(metaclass=ActionRegistryMeta, name="ping"):
+        pass
+
+    class Default(metaclass=ActionRegistryMeta, name="ping", default=True):
+        pass
+
+    assert registered("ping") is Mine
+    ActionRegistryMeta.registry.unregister("ping")
+    assert registered("ping") is Default
+    ActionRegistryMeta.registry.unregister("ping")
+    assert "ping" not in ActionRegistryMeta.registry
+
+
+def test_two_application_classes_still_clash_over_a_replaced_default() -> None:
+    class First(metaclass=ActionRegistryMeta, name="health"):
+        pass
+
+    with pytest.raises(DuplicateRegistrationError, match=r"'health' is already registered by .*First"):
+
+        class Second(metaclass=ActionRegistryMeta, name="health"):
+            pass
+
+
+def test_a_reloaded_default_does_not_displace_an_application_class() -> None:
+    def define_default() -> type:
+        class Fallback(metaclass=ActionRegistryMeta, name="ping", default=True):
+            pass
+
+        return Fallback
+
+    define_default()
+
+    class Mine(metaclass=ActionRegistryMeta, name="ping"):
+        pass
+
+    define_default()
+
+    assert registered("ping") is Mine
+
+
+def test_isolated_restores_the_defaults_too() -> None:
+    with ActionRegistryMeta.registry.isolated():
+
+        class Health(metaclass=ActionRegistryMeta, name="health"):
+            pass
+
+        ActionRegistryMeta.registry.unregister("health")
+        ActionRegistryMeta.registry.unregister("health")
+        assert "health" not in ActionRegistryMeta.registry
+
+    assert registered("health") is BuiltInHealth

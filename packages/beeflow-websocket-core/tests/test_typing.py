@@ -39,6 +39,17 @@ class Greet(Action[Greeting], name="greet"):
         yield GreetedEvent(recipient="websocket", recipient_id=context.websocket_id, payload=Greeted(text=text))
 """
 
+ANY_EVENT = """
+class Untyped(Event, name="untyped"):
+    pass
+
+
+class Greet(Action[Greeting], name="greet"):
+    async def execute(self, message: ActionMessage[Greeting], context: ActionContext) -> AsyncIterator[Event]:
+        yield GreetedEvent(recipient="websocket", recipient_id=context.websocket_id, payload=Greeted(text=""))
+        yield Untyped(recipient="websocket", recipient_id=context.websocket_id, payload={"n": 1})
+"""
+
 MISTAKES = {
     "a field the model lacks": (
         """
@@ -86,6 +97,12 @@ def check(tmp_path: Path, body: str) -> tuple[str, int]:
 
 def test_a_correct_typed_action_passes_mypy_strict(tmp_path: Path) -> None:
     output, status = check(tmp_path, GOOD)
+
+    assert status == 0, output
+
+
+def test_a_bare_event_annotation_admits_typed_and_untyped_events(tmp_path: Path) -> None:
+    output, status = check(tmp_path, ANY_EVENT)
 
     assert status == 0, output
 

@@ -18,6 +18,11 @@ __all__ = ["Registry", "RegistryMeta"]
 class Registry[T](Mapping[str, T]):
     """A mapping of names to registered classes that refuses accidental duplicates.
 
+    A class registered as a *default* (the library's built-ins: ``health``, ``websocket``, ``user``,
+    ``group``) gives way to any other class under its name, whichever is imported first: an
+    application that defines its own ``health`` replaces the built-in one, as 0.3.0's README shows.
+    Two non-default classes under one name still clash.
+
     Args:
         kind: What is registered ("action", "event", "recipient"); used in messages.
         missing: The ``KeyError`` subclass raised for a name that is not registered.
@@ -27,6 +32,7 @@ class Registry[T](Mapping[str, T]):
         self.kind = kind
         self._missing = missing
         self._entries: dict[str, T] = {}
+        self._defaults: dict[str, T] = {}
 
     def __getitem__(self, name: str) -> T:
         try:
@@ -40,15 +46,28 @@ class Registry[T](Mapping[str, T]):
     def __len__(self) -> int:
         return len(self._entries)
 
-    def register(self, name: str, cls: T, *, replace: bool = False) -> None:
+    def register(self, name: str, cls: T, *, replace: bool = False, default: bool = False) -> None:
         """Register ``cls`` under ``name``.
 
         A class that is defined again under the same module and qualified name (a module reloaded
-        by a development server) replaces its earlier self silently. Any other clash raises
-        :class:`DuplicateRegistrationError` unless ``replace`` is true.
+        by a development server) replaces its earlier self silently, and so does any class that
+        takes the name of a default. A default registered after another class took its name stays
+        in reserve. Any other clash raises :class:`DuplicateRegistrationError` unless ``replace``
+        is true.
         """
         current = self._entries.get(name)
-        if current is not None and not replace and not _same_definition(current, cls):
+        if default:
+            previous_default = self._defaults.get(name)
+            self._defaults[name] = cls
+            if current is None or current is previous_default or _same_definition(current, cls):
+                self._entries[name] = cls
+            return
+        if (
+            current is not None
+            and not replace
+            and not _same_definition(current, cls)
+            and not self._is_default(name, current)
+        ):
             raise DuplicateRegistrationError(
                 f"{self.kind} name {name!r} is already registered by {_dotted(current)}; "
                 f"{_dotted(cls)} cannot take it. Choose another name, or pass replace=True "
@@ -57,10 +76,20 @@ class Registry[T](Mapping[str, T]):
         self._entries[name] = cls
 
     def unregister(self, name: str) -> None:
-        """Remove ``name``; raises the registry's ``KeyError`` subclass when it is not registered."""
-        if name not in self._entries:
+        """Remove ``name``, or put its default back; raises the ``KeyError`` subclass when unknown."""
+        current = self._entries.get(name)
+        if current is None:
             raise self._missing(name)
-        del self._entries[name]
+        fallback = self._defaults.get(name)
+        if fallback is None or fallback is current:
+            self._defaults.pop(name, None)
+            del self._entries[name]
+        else:
+            self._entries[name] = fallback
+
+    def _is_default(self, name: str, cls: T) -> bool:
+        default = self._defaults.get(name)
+        return default is not None and _same_definition(default, cls)
 
     @contextmanager
     def isolated(self) -> Iterator[Registry[T]]:
@@ -68,11 +97,11 @@ class Registry[T](Mapping[str, T]):
 
         For tests that define classes: registrations made inside the block are forgotten after it.
         """
-        saved = dict(self._entries)
+        saved, saved_defaults = dict(self._entries), dict(self._defaults)
         try:
             yield self
         finally:
-            self._entries = saved
+            self._entries, self._defaults = saved, saved_defaults
 
 
 def _dotted(cls: object) -> str:
@@ -88,7 +117,9 @@ class RegistryMeta(type):
 
     A class whose own body sets ``__register__ = False`` is an abstract base: it is not registered
     and needs no name. Subclasses of such a base register as usual. The name is stored on the class
-    under :attr:`name_attribute`.
+    under :attr:`name_attribute`. ``default=True`` in the class keywords registers a replaceable
+    default (see :class:`Registry`): the library's built-ins use it, and so may a package that ships
+    plugins an application should be free to override.
     """
 
     registry: ClassVar[Registry[Any]]
@@ -103,6 +134,7 @@ class RegistryMeta(type):
         *,
         name: str | None = None,
         replace: bool = False,
+        default: bool = False,
         **kwargs: Any,
     ) -> RegistryMeta:
         cls = super().__new__(mcs, cls_name, bases, namespace, **kwargs)
@@ -119,7 +151,7 @@ class RegistryMeta(type):
                 f"class {cls_name}(..., name='my-{kind}'); set __register__ = False in the body "
                 "of an abstract base class instead"
             )
-        mcs.registry.register(name, cls, replace=replace)
+        mcs.registry.register(name, cls, replace=replace, default=default)
         return cls
 
     def __init__(
@@ -132,4 +164,5 @@ class RegistryMeta(type):
     ) -> None:
         kwargs.pop("name", None)
         kwargs.pop("replace", None)
+        kwargs.pop("default", None)
         super().__init__(cls_name, bases, namespace, **kwargs)

@@ -21,9 +21,10 @@ instance runs each request, so an action may keep per-request state on ``self``.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
-from typing import ClassVar, Generic, Protocol, get_args, get_origin, runtime_checkable
+from typing import Any, ClassVar, Generic, Protocol, cast, get_args, get_origin, runtime_checkable
 from uuid import UUID
 
 from pydantic import BaseModel, JsonValue
@@ -67,6 +68,25 @@ class ActionRegistryMeta(RegistryMeta):
 
     registry: ClassVar[Registry[type[ActionPluginProtocol]]] = Registry("action", ActionDoesNotExist)
     name_attribute = "action_name"
+
+    def __new__(
+        mcs, cls_name: str, bases: tuple[type, ...], namespace: dict[str, Any], /, **kwargs: Any
+    ) -> ActionRegistryMeta:
+        """Refuse an ``execute`` that cannot yield, then register the class."""
+        _refuse_coroutine_execute(cls_name, namespace.get("execute"))
+        return cast("ActionRegistryMeta", super().__new__(mcs, cls_name, bases, namespace, **kwargs))
+
+
+def _refuse_coroutine_execute(cls_name: str, execute: object) -> None:
+    # An ``async def`` without ``yield`` would only fail when a client calls it, as a 500 with a
+    # TypeError in the log; at definition time the mistake and its fix can be named.
+    if inspect.iscoroutinefunction(execute):
+        raise TypeError(
+            f"{cls_name}.execute is a coroutine function (async def without yield); an action's "
+            "execute must be an async generator that yields its events. An action that answers with "
+            "no event (for example one that only raises WebSocketProblem) still needs a yield: end it "
+            "with `return` followed by an unreachable `yield`."
+        )
 
 
 class GroupMembership(Protocol):

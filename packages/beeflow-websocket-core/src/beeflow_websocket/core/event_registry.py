@@ -35,10 +35,12 @@ __all__ = [
 type EventPayload = BaseModel | Mapping[str, JsonValue]
 """What an event may carry: a pydantic model, or a mapping of JSON values."""
 
+# The default is the bound, so that a bare ``Event`` (``AsyncIterator[Event]`` in an action's
+# signature) means any event, typed or not; covariance lets ``Event[Model]`` stand for it.
 PayloadT = TypeVar(
     "PayloadT",
     bound=BaseModel | Mapping[str, JsonValue],
-    default=Mapping[str, JsonValue],
+    default=BaseModel | Mapping[str, JsonValue],
     covariant=True,
 )
 

@@ -11,7 +11,7 @@ from beeflow_websocket.core.payloads import WebSocketActionPayload
 __all__ = ["Health"]
 
 
-class Health(metaclass=ActionRegistryMeta, name="health"):
+class Health(metaclass=ActionRegistryMeta, name="health", default=True):
     """Handle a health-check WebSocket action."""
 
     async def execute(

@@ -23,7 +23,7 @@ class HealthPayload(BaseModel):
 _OK: Final = HealthPayload()
 
 
-class HealthEvent(Event[HealthPayload], name="health"):
+class HealthEvent(Event[HealthPayload], name="health", default=True):
     """Tells the client the server is up; the payload defaults to ``{"status": "ok"}``."""
 
     __slots__ = ()

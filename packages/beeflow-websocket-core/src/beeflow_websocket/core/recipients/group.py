@@ -10,7 +10,7 @@ from beeflow_websocket.core.recipient_registry import RecipientRegistryMeta
 __all__ = ["GroupRecipient"]
 
 
-class GroupRecipient(metaclass=RecipientRegistryMeta, name="group"):
+class GroupRecipient(metaclass=RecipientRegistryMeta, name="group", default=True):
     """Resolve a group name to that group, in every process."""
 
     async def resolve(self, recipient_id: str) -> Collection[str | Group]:

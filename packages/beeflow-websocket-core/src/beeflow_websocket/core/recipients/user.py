@@ -10,7 +10,7 @@ from beeflow_websocket.core.recipient_registry import RecipientRegistryMeta
 __all__ = ["UserRecipient"]
 
 
-class UserRecipient(metaclass=RecipientRegistryMeta, name="user"):
+class UserRecipient(metaclass=RecipientRegistryMeta, name="user", default=True):
     """Resolve a user id to the group of that user's connections, in every process."""
 
     async def resolve(self, recipient_id: str) -> Collection[str | Group]:

@@ -9,7 +9,7 @@ from beeflow_websocket.core.recipient_registry import RecipientRegistryMeta
 __all__ = ["WebSocketRecipient"]
 
 
-class WebSocketRecipient(metaclass=RecipientRegistryMeta, name="websocket"):
+class WebSocketRecipient(metaclass=RecipientRegistryMeta, name="websocket", default=True):
     """Resolve a connection id to itself."""
 
     async def resolve(self, recipient_id: str) -> Collection[str]:
