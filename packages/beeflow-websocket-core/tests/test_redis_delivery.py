@@ -2,19 +2,19 @@
 
 import asyncio
 import json
-import shutil
-import socket
-import subprocess
-import time
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
+import redis.asyncio as redis
 
 from beeflow_websocket.core.local import LocalConnections
 from beeflow_websocket.core.problems import DeliveryUnavailable
 from beeflow_websocket.core.redis_delivery import RedisDelivery
 from beeflow_websocket.core.testing import ActionTestClient
 from beeflow_websocket.core.transport import OutboundEvent
+
+from serving import free_port, redis_command, start_server
 
 pytestmark = pytest.mark.anyio
 
@@ -23,38 +23,12 @@ EVENT = OutboundEvent(
 )
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-def start_redis(port: int) -> subprocess.Popen[bytes]:
-    executable = shutil.which("redis-server")
-    if executable is None:
-        pytest.fail("redis-server is not installed; .ci/run installs it")
-    process = subprocess.Popen(
-        [executable, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
-        stdout=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
-                return process
-        except OSError:
-            time.sleep(0.02)
-    process.kill()
-    pytest.fail("redis-server did not start")
-
-
 @pytest.fixture
-def redis_port() -> Iterator[int]:
+def redis_port(tmp_path: Path) -> Iterator[int]:
     port = free_port()
-    process = start_redis(port)
+    server = start_server("redis", redis_command(port), tmp_path / "redis.log", port)
     yield port
-    process.terminate()
-    process.wait()
+    server.stop()
 
 
 class Node:
@@ -113,7 +87,7 @@ async def test_groups_users_and_connections_reach_the_other_process(nodes: tuple
 
 
 async def test_redis_down_is_delivery_unavailable_and_the_engine_recovers(
-    redis_port: int, caplog: pytest.LogCaptureFixture
+    redis_port: int, caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
     here, there = Node(redis_port), Node(redis_port)
     bob = there.client(2, "bob")
@@ -121,15 +95,15 @@ async def test_redis_down_is_delivery_unavailable_and_the_engine_recovers(
     await there.engine.add_to_group("room", "bob")
     server = None
     try:
-        subprocess.run(  # noqa: ASYNC221 - a short, deliberate stop of the test's own Redis
-            ["redis-cli", "-p", str(redis_port), "shutdown", "nosave"], check=False, capture_output=True
-        )
+        stopper = redis.Redis(port=redis_port)
+        await stopper.shutdown(nosave=True)
+        await stopper.aclose()
         await asyncio.sleep(0.1)
         with pytest.raises(DeliveryUnavailable):
             await here.engine.send_to_group("room", EVENT)
         await there.engine.add_to_group("later", "bob")  # kept here, subscribed once Redis is back
 
-        server = start_redis(redis_port)
+        server = start_server("redis", redis_command(redis_port), tmp_path / "redis-again.log", redis_port)
         for _ in range(100):
             await asyncio.sleep(0.05)
             try:
@@ -147,8 +121,7 @@ async def test_redis_down_is_delivery_unavailable_and_the_engine_recovers(
         await here.engine.close()
         await there.engine.close()
         if server is not None:
-            server.terminate()
-            server.wait()
+            server.stop()
 
 
 async def test_malformed_messages_are_ignored(

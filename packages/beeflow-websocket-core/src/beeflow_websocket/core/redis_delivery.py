@@ -24,8 +24,17 @@ from collections.abc import Collection
 from typing import Final
 from uuid import uuid4
 
-import redis.asyncio as redis
-from redis.exceptions import RedisError
+try:
+    import redis.asyncio as redis
+    from redis.exceptions import RedisError
+except ModuleNotFoundError as missing:  # pragma: no cover - exercised in a subprocess by the tests
+    if missing.name != "redis":
+        raise
+    raise ModuleNotFoundError(
+        "delivery through Redis (redis_url=...) needs redis-py, which the redis extra installs: "
+        'uv add "beeflow-websocket[redis]" (or "beeflow-websocket-core[redis]")',
+        name="redis",
+    ) from missing
 
 from beeflow_websocket.core.local import LocalConnections
 from beeflow_websocket.core.problems import DeliveryUnavailable
