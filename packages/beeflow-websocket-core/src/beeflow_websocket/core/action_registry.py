@@ -198,3 +198,7 @@ class Action(Generic[PayloadT], metaclass=ActionRegistryMeta):
     ) -> AsyncIterator[EventPluginProtocol]:
         """Yield the events that answer ``message``; subclasses implement it as an async generator."""
         raise NotImplementedError(f"{type(self).__name__} must implement execute()")
+
+
+# The built-in ``health`` action registers where its registry lives.
+from beeflow_websocket.core.actions import health as _health  # noqa: E402, F401

@@ -32,7 +32,6 @@ from time import perf_counter
 from typing import TYPE_CHECKING, Final
 from uuid import UUID
 
-from beeflow_websocket.core import _builtins  # noqa: F401 - registers health and websocket
 from beeflow_websocket.core._buffer import FrameBuffer
 from beeflow_websocket.core._wire import (
     decode_object,

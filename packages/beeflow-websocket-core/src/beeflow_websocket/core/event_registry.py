@@ -124,3 +124,7 @@ class Event(Generic[PayloadT], metaclass=EventRegistryMeta):
             f"{type(self).__name__}(recipient={self.recipient!r}, recipient_id={self.recipient_id!r}, "
             f"req_id={self.req_id!r}, payload={self.payload!r})"
         )
+
+
+# The built-in ``health`` event registers where its registry lives.
+from beeflow_websocket.core.events import health as _health  # noqa: E402, F401

@@ -49,3 +49,8 @@ class RecipientRegistryMeta(RegistryMeta):
         "recipient", RecipientMapDoesNotExist
     )
     name_attribute = "recipient_name"
+
+
+# The built-in recipients register where their registry lives, so that any code that can name a
+# recipient (a push from a Celery task included) finds them without importing anything else.
+from beeflow_websocket.core.recipients import group as _group, user as _user, websocket as _websocket  # noqa: E402, F401, I001
