@@ -1,8 +1,11 @@
+from dataclasses import fields
+
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
 from beeflow_websocket.core.autodiscover import CONVENTIONAL_MODULES
+from beeflow_websocket.core.settings import DispatcherSettings
 from beeflow_websocket.django import configuration
 
 
@@ -62,3 +65,14 @@ def test_settings_are_read() -> None:
 def test_a_wrong_type_is_improperly_configured(name: str, value: object, read: object) -> None:
     with override_settings(**{name: value}), pytest.raises(ImproperlyConfigured, match=name):
         read()  # type: ignore[operator]
+
+
+@pytest.mark.parametrize("field", [field.name for field in fields(DispatcherSettings)])
+def test_every_protocol_setting_is_read_from_its_django_setting(field: str) -> None:
+    default = getattr(DispatcherSettings(), field)
+    value = "https://example.com/p" if field == "problem_type_base_url" else default * 2 + 1
+
+    with override_settings(**{configuration.setting_name(field): value}):
+        read = getattr(configuration.dispatcher_settings(), field)
+
+    assert read == value

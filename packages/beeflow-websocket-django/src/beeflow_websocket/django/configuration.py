@@ -10,6 +10,7 @@
 | ``BEEFLOW_WEBSOCKET_MAX_CONCURRENT_ACTIONS`` | 1 | Actions of one connection that may run at once. |
 | ``BEEFLOW_WEBSOCKET_MAX_PENDING_MESSAGES`` | 32 | Frames that may wait for an action slot. |
 | ``BEEFLOW_WEBSOCKET_MAX_OUTBOUND_MESSAGES`` | 256 | Frames that may wait to be written to a connection. |
+| ``BEEFLOW_WEBSOCKET_SLOW_CONSUMER_TIMEOUT`` | 2.0 | Seconds a full outbound queue may stay full. |
 
 A value of the wrong type raises ``ImproperlyConfigured`` naming the setting.
 """
@@ -17,50 +18,44 @@ A value of the wrong type raises ``ImproperlyConfigured`` naming the setting.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import fields
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
 from beeflow_websocket.core.autodiscover import CONVENTIONAL_MODULES
-from beeflow_websocket.core.settings import (
-    DEFAULT_MAX_CONCURRENT_ACTIONS,
-    DEFAULT_MAX_MESSAGE_SIZE,
-    DEFAULT_MAX_PENDING_MESSAGES,
-    DispatcherSettings,
-)
+from beeflow_websocket.core.settings import DispatcherSettings
 
 __all__ = [
     "autodiscover_enabled",
     "autodiscover_modules",
     "autodiscover_packages",
     "dispatcher_settings",
+    "setting_name",
 ]
 
 
 def dispatcher_settings() -> DispatcherSettings:
-    """Build the protocol settings from the ``BEEFLOW_WEBSOCKET_*`` settings."""
-    base_url = getattr(settings, "BEEFLOW_WEBSOCKET_PROBLEM_TYPE_BASE_URL", None)
-    if base_url is not None and (not isinstance(base_url, str) or not base_url.strip()):
-        raise ImproperlyConfigured(
-            f"BEEFLOW_WEBSOCKET_PROBLEM_TYPE_BASE_URL must be a non-blank string or None, got {base_url!r}"
-        )
-    return DispatcherSettings(
-        problem_type_base_url=base_url,
-        max_message_size=_positive("BEEFLOW_WEBSOCKET_MAX_MESSAGE_SIZE", DEFAULT_MAX_MESSAGE_SIZE),
-        max_concurrent_actions=_positive(
-            "BEEFLOW_WEBSOCKET_MAX_CONCURRENT_ACTIONS", DEFAULT_MAX_CONCURRENT_ACTIONS
-        ),
-        max_pending_messages=_positive(
-            "BEEFLOW_WEBSOCKET_MAX_PENDING_MESSAGES", DEFAULT_MAX_PENDING_MESSAGES
-        ),
-    )
+    """Build the protocol settings from the ``BEEFLOW_WEBSOCKET_*`` settings.
+
+    Every field of :class:`DispatcherSettings` is read from ``BEEFLOW_WEBSOCKET_<FIELD>``: the names
+    derive from the one definition, so no setting can be documented and then not read.
+    """
+    values: dict[str, object] = {}
+    for field in fields(DispatcherSettings):
+        name = setting_name(field.name)
+        if hasattr(settings, name):
+            values[field.name] = getattr(settings, name)
+            try:
+                DispatcherSettings(**{field.name: values[field.name]})  # type: ignore[arg-type]
+            except (TypeError, ValueError) as error:
+                raise ImproperlyConfigured(f"{name}: {error}") from None
+    return DispatcherSettings(**values)  # type: ignore[arg-type]
 
 
-def _positive(name: str, default: int) -> int:
-    value = getattr(settings, name, default)
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ImproperlyConfigured(f"{name} must be a positive integer, got {value!r}")
-    return value
+def setting_name(field: str) -> str:
+    """The Django setting that holds a :class:`DispatcherSettings` field."""
+    return f"BEEFLOW_WEBSOCKET_{field.upper()}"
 
 
 def autodiscover_enabled() -> bool:
