@@ -224,3 +224,39 @@ async def test_a_client_leaving_mid_action_closes_the_action_on_every_adapter(
 
     assert first_frames["django"] == first_frames["fastapi"] == first_frames["flask"]
     assert first_frames["fastapi"]["payload"] == {"lingering": True}
+
+
+MISBEHAVIOURS = {
+    "exit": envelope("misbehave-exit", "misbehave", {"how": "exit"}),
+    "interrupt": envelope("misbehave-interrupt", "misbehave", {"how": "interrupt"}),
+    "cancelled-elsewhere": envelope("misbehave-cancelled", "misbehave", {"how": "cancelled"}),
+    "init-raises": envelope("misbehave-init", "broken-init"),
+}
+
+
+@pytest.mark.parametrize("how", MISBEHAVIOURS)
+async def test_a_misbehaving_action_gets_a_500_and_the_service_goes_on(
+    sites: dict[str, Server], how: str
+) -> None:
+    answers = {}
+    for name, server in sites.items():
+        start = len(server.output())
+        ws, connection_id = await open_client(server)
+        try:
+            await ws.send(MISBEHAVIOURS[how])
+            problem = normalise(json.loads(await ws.recv()), connection_id)
+            await ws.send(envelope("after", "health"))
+            after = json.loads(await ws.recv())
+        finally:
+            await ws.close()
+        fresh, _ = await open_client(server)  # the server, and its event loop, still serve newcomers
+        await fresh.close()
+        answers[name] = problem
+        assert after["event"] == "health", name
+        logged = server.output()[start:]
+        assert f"connection={connection_id}, user=1" in logged, f"{name} did not name who triggered it"
+
+    assert answers["django"] == answers["fastapi"] == answers["flask"]
+    assert answers["fastapi"]["code"] == "internal_error"
+    assert answers["fastapi"]["status"] == 500
+    assert answers["fastapi"]["req_id"] == json.loads(MISBEHAVIOURS[how])["req_id"]

@@ -1,3 +1,4 @@
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Collection
 from uuid import UUID, uuid4
@@ -247,9 +248,12 @@ async def test_a_failing_action_is_a_500_without_its_exception_text(caplog: pyte
     assert "Traceback" not in "".join(client.raw_frames)
     [record] = [r for r in caplog.records if r.levelno == logging.ERROR]
     assert record.getMessage().startswith("action 'fragile' failed after ")
-    assert record.getMessage().endswith(f" ms (req_id={req_id}, events=1)")
-    fields = tuple(getattr(record, name) for name in ("action", "req_id", "outcome", "events"))
-    assert fields == ("fragile", str(req_id), "failed", 1)
+    assert record.getMessage().endswith(
+        f" ms (req_id={req_id}, events=1, connection={client.websocket_id}, user=1)"
+    )
+    names = ("action", "req_id", "outcome", "events", "websocket_id", "user_id")
+    fields = tuple(getattr(record, name) for name in names)
+    assert fields == ("fragile", str(req_id), "failed", 1, client.websocket_id, "1")
     assert record.exc_info is not None
     assert str(record.exc_info[1]) == LEAK
     assert answer[0]["seq"] == 2
@@ -524,3 +528,59 @@ async def test_a_replaced_websocket_resolver_is_asked_even_for_the_connection_it
     assert [frame["event"] for frame in client.frames] == ["health"]
     assert [frame["event"] for frame in observer.frames] == ["health"]
     await observer.close()
+
+
+class Misbehaving(metaclass=ActionRegistryMeta, name="misbehaving"):
+    """Fails after its first wait in the ways that once escaped the dispatcher."""
+
+    async def execute(self, message: WebSocketActionPayload, context: ActionContext) -> AsyncIterator[Note]:
+        await asyncio.sleep(0)
+        how = message.payload["how"]
+        if how == "exit":
+            raise SystemExit(2)
+        if how == "interrupt":
+            raise KeyboardInterrupt
+        elsewhere = asyncio.get_running_loop().create_future()
+        elsewhere.cancel()
+        await elsewhere
+        yield note(context, message, "never")
+
+
+class BuiltBadly(metaclass=ActionRegistryMeta, name="built-badly"):
+    def __init__(self) -> None:
+        raise RuntimeError("cannot build")
+
+    async def execute(self, message: WebSocketActionPayload, context: ActionContext) -> AsyncIterator[Note]:
+        yield note(context, message, "never")
+
+
+@pytest.mark.parametrize(
+    ("action", "payload"),
+    [
+        ("misbehaving", {"how": "exit"}),
+        ("misbehaving", {"how": "interrupt"}),
+        ("misbehaving", {"how": "cancelled-elsewhere"}),
+        ("built-badly", {}),
+    ],
+)
+async def test_an_action_that_escapes_exception_is_a_logged_500_and_the_next_frame_is_answered(
+    action: str, payload: dict[str, JsonValue], caplog: pytest.LogCaptureFixture
+) -> None:
+    client = ActionTestClient(user_id=7)
+    await client.open()
+    req_id = uuid4()
+    await client.dispatcher.receive(
+        to_json(
+            {"msg_id": str(uuid4()), "req_id": str(req_id), "action": action, "payload": payload}
+        ).decode()
+    )
+    await client.dispatcher.receive(
+        to_json({"msg_id": str(uuid4()), "req_id": str(uuid4()), "action": "health", "payload": {}}).decode()
+    )
+    await client.settle()
+
+    problem, health = client.frames
+    assert (problem["req_id"], problem["code"]) == (str(req_id), "internal_error")
+    assert health["event"] == "health"
+    [record] = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert (getattr(record, "websocket_id"), getattr(record, "user_id")) == (client.websocket_id, "7")  # noqa: B009

@@ -85,6 +85,32 @@ class Fail(metaclass=ActionRegistryMeta, name="fail"):
         raise RuntimeError("the secret ingredient is 42")
 
 
+class Misbehave(metaclass=ActionRegistryMeta, name="misbehave"):
+    """Fails, after its first wait, in the ways that once took a server or its event loop down."""
+
+    async def execute(self, message: WebSocketActionPayload, context: ActionContext) -> AsyncIterator[Echoed]:
+        await asyncio.sleep(0)
+        how = message.payload.get("how")
+        if how == "exit":
+            raise SystemExit(2)  # what argparse does with a bad argument
+        if how == "interrupt":
+            raise KeyboardInterrupt
+        if how == "cancelled":
+            # A future that someone else cancelled: not a cancellation of this request.
+            elsewhere = asyncio.get_running_loop().create_future()
+            elsewhere.cancel()
+            await elsewhere
+        yield answer(Echoed, message, context, {"how": how})
+
+
+class BrokenInit(metaclass=ActionRegistryMeta, name="broken-init"):
+    def __init__(self) -> None:
+        raise RuntimeError("this action cannot be built")
+
+    async def execute(self, message: WebSocketActionPayload, context: ActionContext) -> AsyncIterator[Echoed]:
+        yield answer(Echoed, message, context, {})
+
+
 class Seat(BaseModel):
     seat: str = Field(pattern=r"^\d{1,2}[A-F]$")
     passengers: int = Field(ge=1, le=9)

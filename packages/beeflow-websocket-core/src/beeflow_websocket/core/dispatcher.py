@@ -371,9 +371,9 @@ class ConnectionDispatcher:
             logger.debug("rejected a frame on connection %s: %s", self.websocket_id, problem.code)
             await self._send_problem(problem, req_id)
             return
-        await self._run(action_class(), message)
+        await self._run(action_class, message)
 
-    async def _run(self, action: object, message: WebSocketActionPayload) -> None:
+    async def _run(self, action_class: type, message: WebSocketActionPayload) -> None:
         # The action is typed loosely on purpose: whatever a registered class does wrong (execute
         # missing, not an async generator, yielding something that is not an event) is the
         # application's bug and must end in a logged 500, never in a dead connection.
@@ -382,6 +382,7 @@ class ConnectionDispatcher:
         count = 0
         outcome = "cancelled"
         try:
+            action: object = action_class()
             argument: object = message
             if isinstance(action, Action):
                 payload = validate_payload(type(action).payload_model, message)
@@ -396,17 +397,18 @@ class ConnectionDispatcher:
         except WebSocketProblem as problem:
             outcome = f"answered {problem.status} {problem.code}"
             await self._send_problem(problem, message.req_id)
-        except Exception:
+        except asyncio.CancelledError:
+            if _cancelled_by_us():
+                raise
+            # The action awaited something another task cancelled: its failure, not a disconnect.
             outcome = "failed"
-            logger.exception(
-                "action %r failed after %.1f ms (req_id=%s, events=%d)",
-                message.action,
-                _elapsed_ms(started),
-                message.req_id,
-                count,
-                extra=_record(message, started, outcome, count),
-            )
-            await self._send_problem(InternalError(), message.req_id)
+            await self._fail(message, started, count)
+        except (Exception, SystemExit, KeyboardInterrupt):
+            # SystemExit and KeyboardInterrupt raised by an action (argparse on client input, a
+            # sys.exit in shared code) are its failure too: left to propagate they end the server's
+            # process or its event loop. A real Ctrl-C reaches the server's own signal handler.
+            outcome = "failed"
+            await self._fail(message, started, count)
         finally:
             if outcome != "ok":
                 # An exhausted generator has nothing left to close.
@@ -421,6 +423,22 @@ class ConnectionDispatcher:
                     count,
                     extra=_record(message, started, outcome, count),
                 )
+
+    async def _fail(self, message: WebSocketActionPayload, started: float, count: int) -> None:
+        """Log the exception being handled with who triggered it, and answer 500."""
+        record = _record(message, started, "failed", count)
+        record.update(websocket_id=self.websocket_id, user_id=str(self.context.user_id))
+        logger.exception(
+            "action %r failed after %.1f ms (req_id=%s, events=%d, connection=%s, user=%s)",
+            message.action,
+            _elapsed_ms(started),
+            message.req_id,
+            count,
+            self.websocket_id,
+            self.context.user_id,
+            extra=record,
+        )
+        await self._send_problem(InternalError(), message.req_id)
 
     async def _emit(self, event: EventPluginProtocol) -> None:
         own_id = self.context.websocket_id
@@ -467,6 +485,12 @@ def _exceeds(frame: str | bytes, limit: int) -> bool:
     return len(frame) * 4 > limit and len(frame.encode("utf-8", "surrogatepass")) > limit
 
 
+def _cancelled_by_us() -> bool:
+    """Whether the running task itself is being cancelled (``close()`` cancels a connection's tasks)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
 def _elapsed_ms(started: float) -> float:
     return (perf_counter() - started) * 1000
 
@@ -494,5 +518,5 @@ async def _close(events: object, message: WebSocketActionPayload) -> None:
             await aclose()
         elif (close := getattr(events, "close", None)) is not None:
             close()
-    except Exception:
+    except (Exception, SystemExit, KeyboardInterrupt):
         logger.exception("action %r failed while closing (req_id=%s)", message.action, message.req_id)
