@@ -121,7 +121,9 @@ class ConnectionDispatcher:
         self._torn_down = False
         self._groups: frozenset[str] = frozenset()
         self._pending: FrameBuffer[str | bytes] = FrameBuffer(settings.max_pending_messages)
-        self._outbox: FrameBuffer[str] = FrameBuffer(settings.max_outbound_messages)
+        # Events wait unnumbered: ``seq`` is given as each is written, so numbers follow the order in
+        # which the client receives frames, whatever order their producers got room in.
+        self._outbox: FrameBuffer[str | OutboundEvent] = FrameBuffer(settings.max_outbound_messages)
         self._active = 0
         self._workers: set[asyncio.Task[None]] | None = None
         self._writer: asyncio.Task[None] | None = None
@@ -237,13 +239,11 @@ class ConnectionDispatcher:
         """
         if self._closed:
             return
-        self._seq += 1
-        frame = stamp(event, self._seq)
         try:
-            self._outbox.put_nowait(frame)
+            self._outbox.put_nowait(event)
         except asyncio.QueueFull:
             try:
-                await asyncio.wait_for(self._outbox.put(frame), self.settings.slow_consumer_timeout)
+                await asyncio.wait_for(self._outbox.put(event), self.settings.slow_consumer_timeout)
             except TimeoutError:
                 self._closed = True
                 logger.warning(
@@ -257,12 +257,14 @@ class ConnectionDispatcher:
                 return
         self._write_soon()
 
-    def _stamp_own(self, event: OutboundEvent) -> str:
-        """Number an event of this connection's own action with its next ``seq``."""
+    def _render(self, item: str | OutboundEvent) -> str:
+        """The frame to write now: an event gets the next ``seq`` (the only place it is given)."""
+        if isinstance(item, str):
+            return item
         self._seq += 1
-        return stamp(event, self._seq)
+        return stamp(item, self._seq)
 
-    async def _queue_out(self, frame: str) -> None:
+    async def _queue_out(self, frame: str | OutboundEvent) -> None:
         """Queue a frame of this connection's own, waiting for room; write it here if nobody is writing.
 
         Writing in the caller's task saves starting a writer for the usual single answer. It is only
@@ -275,7 +277,7 @@ class ConnectionDispatcher:
             # Nothing queued and nobody writing: write it here, without queueing it.
             self._writing = True
             try:
-                await self.transport.send(frame)
+                await self.transport.send(self._render(frame))
             except Exception:
                 self._gone()
             finally:
@@ -311,7 +313,7 @@ class ConnectionDispatcher:
                 frame = self._outbox.get_nowait()
                 try:
                     if not self._closed:
-                        await self.transport.send(frame)
+                        await self.transport.send(self._render(frame))
                 except Exception:
                     self._gone()
                 finally:
@@ -446,7 +448,7 @@ class ConnectionDispatcher:
         outbound = encode_event(event)
         if own_id in websocket_ids:
             websocket_ids.remove(own_id)
-            await self._queue_out(self._stamp_own(outbound))
+            await self._queue_out(outbound)
         try:
             if websocket_ids:
                 await self.delivery.send_to_connections(websocket_ids, outbound)
