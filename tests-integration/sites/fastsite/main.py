@@ -43,6 +43,15 @@ async def websocket_endpoint(
     await handle_beeflow_websocket(websocket, user_id=user_id)
 
 
+@app.websocket("/ws/cookie/")
+async def cookie_endpoint(websocket: WebSocket) -> None:
+    """Authenticates by a cookie (``session=user-<id>``), as a session would: the Origin rule guards it."""
+    session = websocket.cookies.get("session", "")
+    if not session.startswith("user-") or not session[5:].isdigit():
+        raise WebSocketException(code=status.WS_1008_POLICY_VIOLATION)
+    await handle_beeflow_websocket(websocket, user_id=int(session[5:]))
+
+
 class Push(BaseModel):
     recipient: str
     recipient_id: str

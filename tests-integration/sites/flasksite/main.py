@@ -30,6 +30,12 @@ configure_beeflow_websocket(
 @app.before_request
 def authenticate() -> None:
     """Accept tokens of the form user-<id> on the WebSocket route; refuse the handshake otherwise."""
+    if request.path == "/ws/cookie/":
+        session = request.cookies.get("session", "")
+        if not session.startswith("user-") or not session[5:].isdigit():
+            abort(401)
+        g.user_id = int(session[5:])
+        return
     if request.path != "/ws/":
         return
     token = get_access_token() or ""
@@ -40,6 +46,11 @@ def authenticate() -> None:
 
 @sock.route("/ws/")
 def websocket_endpoint(websocket) -> None:  # type: ignore[no-untyped-def]
+    handle_beeflow_websocket(websocket, user_id=g.user_id)
+
+
+@sock.route("/ws/cookie/")
+def cookie_endpoint(websocket) -> None:  # type: ignore[no-untyped-def]
     handle_beeflow_websocket(websocket, user_id=g.user_id)
 
 

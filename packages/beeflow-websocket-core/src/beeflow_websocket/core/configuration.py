@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, TypedDict
 
 from beeflow_websocket.core.autodiscover import CONVENTIONAL_MODULES, autodiscover_for_caller
 from beeflow_websocket.core.local import LocalConnections
+from beeflow_websocket.core.origins import checked_origins, origin_allowed
 from beeflow_websocket.core.settings import (
     DEFAULT_MAX_CONCURRENT_ACTIONS,
     DEFAULT_MAX_MESSAGE_SIZE,
@@ -52,6 +53,10 @@ class AdapterOptions(TypedDict, total=False):
             connections of this process only.
         redis_channel_prefix: Prefix of the Redis channels (default ``"beeflow-websocket"``); give each
             application on one Redis its own.
+        allowed_origins: The browser origins that may open a connection (``"https://app.example.com"``,
+            or ``"*"``). ``None`` (the default): a connection that offers an access token may come
+            from any page, any other only from a page of the host it connects to (see
+            :mod:`beeflow_websocket.core.origins`).
     """
 
     problem_type_base_url: str | None
@@ -64,6 +69,7 @@ class AdapterOptions(TypedDict, total=False):
     max_outbound_messages: int
     redis_url: str | None
     redis_channel_prefix: str
+    allowed_origins: Iterable[str] | None
 
 
 @dataclass(slots=True)
@@ -81,6 +87,11 @@ class AdapterState:
     connections: LocalConnections = field(default_factory=LocalConnections)
     redis: RedisDelivery | None = None
     autodiscovered: tuple[str, ...] = ()
+    allowed_origins: frozenset[str] | None = None
+
+    def origin_allowed(self, origin: str | None, *, host: str | None, token_offered: bool) -> bool:
+        """Whether a handshake from ``origin`` to ``host`` may open a connection of this application."""
+        return origin_allowed(origin, host=host, allowed=self.allowed_origins, token_offered=token_offered)
 
     @property
     def delivery(self) -> Delivery:
@@ -102,6 +113,7 @@ def configure_adapter[S: AdapterState](
     max_outbound_messages: int = DEFAULT_MAX_OUTBOUND_MESSAGES,
     redis_url: str | None = None,
     redis_channel_prefix: str = "beeflow-websocket",
+    allowed_origins: Iterable[str] | None = None,
 ) -> S:
     """Check the adapter keywords, autodiscover for the caller, and build the application's state.
 
@@ -119,6 +131,7 @@ def configure_adapter[S: AdapterState](
         max_outbound_messages: Frames that may wait to be written to a connection.
         redis_url: A Redis URL to reach connections in every process.
         redis_channel_prefix: Prefix of the Redis channels.
+        allowed_origins: Browser origins that may connect; ``None`` for the default rule.
 
     Returns:
         The state to keep on the application.
@@ -138,6 +151,7 @@ def configure_adapter[S: AdapterState](
         max_pending_messages=max_pending_messages,
         max_outbound_messages=max_outbound_messages,
     )
+    origins = checked_origins(allowed_origins)
     modules = []
     if autodiscover:
         caller = sys._getframe(caller_depth + 1).f_globals
@@ -148,7 +162,11 @@ def configure_adapter[S: AdapterState](
             module_names=module_names,
             whole_packages=packages,
         )
-    state = state_class(settings=settings, autodiscovered=tuple(module.__name__ for module in modules))
+    state = state_class(
+        settings=settings,
+        autodiscovered=tuple(module.__name__ for module in modules),
+        allowed_origins=origins,
+    )
     if redis_url is not None:
         # Imported here: the Redis engine needs the optional redis extra.
         from beeflow_websocket.core.redis_delivery import RedisDelivery

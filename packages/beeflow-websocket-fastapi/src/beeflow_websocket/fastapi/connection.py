@@ -46,6 +46,8 @@ async def handle_beeflow_websocket(
     """Accept the connection and dispatch its frames until the client leaves.
 
     The handshake selects the ``access-token`` subprotocol when the client offered it, and no other.
+    A handshake whose ``Origin`` the application does not allow is refused with HTTP 403 (see
+    :mod:`beeflow_websocket.core.origins`).
     Returns normally when the client disconnects; actions still running are stopped then.
 
     Args:
@@ -55,6 +57,17 @@ async def handle_beeflow_websocket(
             application's live connections.
     """
     state = adapter_state(websocket.app)
+    subprotocols = websocket.scope.get("subprotocols", ())
+    origin_ok = state.origin_allowed(
+        websocket.headers.get("origin"),
+        host=websocket.headers.get("host"),
+        token_offered=read_access_token(subprotocols) is not None,
+    )
+    if not origin_ok:
+        # Closing before accepting refuses the handshake: the server answers HTTP 403.
+        logger.warning("refused a connection from origin %r", websocket.headers.get("origin"))
+        await websocket.close(code=1008)
+        return
     dispatcher = ConnectionDispatcher(
         _StarletteTransport(websocket),
         delivery=state.delivery,
@@ -67,7 +80,7 @@ async def handle_beeflow_websocket(
     try:
         # Reachable (in its user's group, subscribed) before the client learns it is connected.
         await dispatcher.open()
-        await websocket.accept(subprotocol=selected_subprotocol(websocket.scope.get("subprotocols", ())))
+        await websocket.accept(subprotocol=selected_subprotocol(subprotocols))
         while True:
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":

@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
-from typing import Unpack
+from typing import Final, Unpack
 
-from flask import Flask
+from flask import Flask, abort, current_app, request
 
 from beeflow_websocket.core import configuration as core_configuration
-from beeflow_websocket.core.access_token import ACCESS_TOKEN_SUBPROTOCOL
+from beeflow_websocket.core.access_token import (
+    ACCESS_TOKEN_SUBPROTOCOL,
+    read_access_token,
+    split_subprotocol_header,
+)
 from beeflow_websocket.core.configuration import AdapterOptions, configure_adapter
 from beeflow_websocket.flask._bridge import EventLoopThread
 
 __all__ = ["AdapterState", "adapter_state", "configure_beeflow_websocket"]
 
 _EXTENSION = "beeflow_websocket"
+
+logger: Final = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
@@ -32,7 +39,8 @@ def configure_beeflow_websocket(app: Flask, **options: Unpack[AdapterOptions]) -
 
     The settings live in ``app.extensions``: two applications in one process do not see each
     other's. The ``access-token`` subprotocol is added to Flask-Sock's ``SOCK_SERVER_OPTIONS``, so
-    that the handshake selects it when a client offers it. Autodiscovery imports the conventional
+    that the handshake selects it when a client offers it, and a hook that refuses handshakes from
+    origins the application does not allow (HTTP 403). Autodiscovery imports the conventional
     plugin modules of the package that called this function and of its parent packages.
 
     Args:
@@ -55,6 +63,24 @@ def configure_beeflow_websocket(app: Flask, **options: Unpack[AdapterOptions]) -
         subprotocols.append(ACCESS_TOKEN_SUBPROTOCOL)
     sock_options["subprotocols"] = subprotocols
     app.extensions[_EXTENSION] = state
+    app.before_request(_refuse_foreign_origins)
+
+
+def _refuse_foreign_origins() -> None:
+    """Refuse a WebSocket handshake whose ``Origin`` the application does not allow, with HTTP 403.
+
+    A hook rather than a check in the route: Flask-Sock completes the handshake before the route runs.
+    """
+    if request.headers.get("Upgrade", "").lower() != "websocket":
+        return
+    origin = request.headers.get("Origin")
+    offered = split_subprotocol_header(request.headers.get("Sec-WebSocket-Protocol"))
+    allowed = adapter_state(current_app).origin_allowed(
+        origin, host=request.headers.get("Host"), token_offered=read_access_token(offered) is not None
+    )
+    if not allowed:
+        logger.warning("refused a connection from origin %r", origin)
+        abort(403)
 
 
 def adapter_state(app: Flask) -> AdapterState:
