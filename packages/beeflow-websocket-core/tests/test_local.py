@@ -1,9 +1,12 @@
+import asyncio
 import logging
+import time
 
 import pytest
 
 from beeflow_websocket.core.dispatcher import ConnectionDispatcher
 from beeflow_websocket.core.local import LocalConnections
+from beeflow_websocket.core.settings import DispatcherSettings
 from beeflow_websocket.core.transport import OutboundEvent
 
 pytestmark = pytest.mark.anyio
@@ -103,3 +106,41 @@ def test_discard_forgets_only_the_same_connection() -> None:
     connections.discard(first)
     assert "a" not in connections
     connections.discard(first)
+
+
+class Stalled:
+    """A client that never reads: its first write never completes."""
+
+    def __init__(self) -> None:
+        self.closed_with: tuple[int, str] | None = None
+
+    async def send(self, frame: str) -> None:
+        await asyncio.Event().wait()
+
+    async def close(self, code: int, reason: str) -> None:
+        self.closed_with = (code, reason)
+
+
+async def test_stalled_members_cost_the_others_one_timeout_in_all() -> None:
+    connections = LocalConnections()
+    settings = DispatcherSettings(max_outbound_messages=1, slow_consumer_timeout=0.5)
+    healthy, stalled = [Sink() for _ in range(3)], [Stalled() for _ in range(4)]
+    transports: list[Sink | Stalled] = [*healthy, *stalled]
+    for n, transport in enumerate(transports):
+        member = ConnectionDispatcher(
+            transport, delivery=connections, websocket_id=f"m{n}", user_id=1, path="/ws/", settings=settings
+        )
+        connections.add(member)
+        await connections.add_to_group("room", member.websocket_id)
+    await connections.send_to_group("room", EVENT)  # each stalled member's writer now hangs on it
+    await connections.send_to_group("room", EVENT)  # and this one fills their queues
+
+    started = time.monotonic()
+    await connections.send_to_group("room", EVENT)
+    elapsed = time.monotonic() - started
+    await asyncio.sleep(0.05)
+
+    # One timeout for all four stalled members (it was one each: 2 s).
+    assert 0.5 <= elapsed < 1.0, f"the sender waited {elapsed:.2f} s"
+    assert [len(sink.frames) for sink in healthy] == [3, 3, 3]
+    assert all(client.closed_with is not None and client.closed_with[0] == 1013 for client in stalled)

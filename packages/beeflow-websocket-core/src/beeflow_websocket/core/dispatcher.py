@@ -230,31 +230,44 @@ class ConnectionDispatcher:
                 )
         self._groups = frozenset()
 
+    def offer(self, event: OutboundEvent) -> bool:
+        """Queue an event from elsewhere if there is room now, without waiting; ``False`` if there is not.
+
+        A sender with many receivers offers to each first and waits only for the full ones, all at
+        once (see :meth:`LocalConnections.send_to_connections`), so a stalled receiver costs the
+        others at most one ``slow_consumer_timeout``, not one per stalled receiver. Dropped once closed.
+        """
+        if self._closed:
+            return True
+        try:
+            self._outbox.put_nowait(event)
+        except asyncio.QueueFull:
+            return False
+        self._write_soon()
+        return True
+
     async def deliver(self, event: OutboundEvent) -> None:
-        """Queue an event from elsewhere for this connection, numbered with its next ``seq``.
+        """Queue an event from elsewhere for this connection; it is numbered as it is written.
 
         When the outbound queue is full the sender waits up to ``slow_consumer_timeout`` for room,
         which absorbs bursts to a client that is reading. A client that frees no room in that time has
         stopped reading: its connection is closed with 1013 and the sender goes on. Dropped once closed.
         """
-        if self._closed:
+        if self.offer(event):
             return
         try:
-            self._outbox.put_nowait(event)
-        except asyncio.QueueFull:
-            try:
-                await asyncio.wait_for(self._outbox.put(event), self.settings.slow_consumer_timeout)
-            except TimeoutError:
-                self._closed = True
-                logger.warning(
-                    "closing connection %s: %d frames have waited %.1f s to be written; "
-                    "its client is not reading",
-                    self.websocket_id,
-                    self.settings.max_outbound_messages,
-                    self.settings.slow_consumer_timeout,
-                )
-                asyncio.get_running_loop().create_task(self._close_slow_consumer())
-                return
+            await asyncio.wait_for(self._outbox.put(event), self.settings.slow_consumer_timeout)
+        except TimeoutError:
+            self._closed = True
+            logger.warning(
+                "closing connection %s: %d frames have waited %.1f s to be written; "
+                "its client is not reading",
+                self.websocket_id,
+                self.settings.max_outbound_messages,
+                self.settings.slow_consumer_timeout,
+            )
+            asyncio.get_running_loop().create_task(self._close_slow_consumer())
+            return
         self._write_soon()
 
     def _render(self, item: str | OutboundEvent) -> str:

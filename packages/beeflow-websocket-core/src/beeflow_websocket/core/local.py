@@ -6,6 +6,7 @@ uses it for the local part), and so does the in-memory test client.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Final
@@ -52,13 +53,23 @@ class LocalConnections:
         return frozenset(self._groups.get(group, ()))
 
     async def send_to_connections(self, websocket_ids: Collection[str], event: OutboundEvent) -> None:
-        """Deliver ``event`` to each connection of ``websocket_ids`` that lives in this process."""
+        """Deliver ``event`` to each connection of ``websocket_ids`` that lives in this process.
+
+        Every connection with room takes the event at once; those whose outbound queue is full are
+        waited for together, so stalled receivers cost the others one ``slow_consumer_timeout`` at
+        most, however many there are.
+        """
+        full = []
         for websocket_id in websocket_ids:
             dispatcher = self._dispatchers.get(websocket_id)
             if dispatcher is None:
                 logger.debug("dropped an event for connection %s: not connected here", websocket_id)
-            else:
-                await dispatcher.deliver(event)
+            elif not dispatcher.offer(event):
+                full.append(dispatcher)
+        if len(full) == 1:
+            await full[0].deliver(event)
+        elif full:
+            await asyncio.gather(*(dispatcher.deliver(event) for dispatcher in full))
 
     async def send_to_group(self, group: str, event: OutboundEvent) -> None:
         """Deliver ``event`` to every connection of this process in ``group``."""
