@@ -144,3 +144,33 @@ async def test_stalled_members_cost_the_others_one_timeout_in_all() -> None:
     assert 0.5 <= elapsed < 1.0, f"the sender waited {elapsed:.2f} s"
     assert [len(sink.frames) for sink in healthy] == [3, 3, 3]
     assert all(client.closed_with is not None and client.closed_with[0] == 1013 for client in stalled)
+
+
+class SlowReader(Sink):
+    """A client that keeps reading, slower than it is sent to."""
+
+    async def send(self, frame: str) -> None:
+        await asyncio.sleep(0.02)
+        self.frames.append(frame)
+
+
+async def test_a_slow_reader_that_keeps_reading_is_not_closed() -> None:
+    connections = LocalConnections()
+    settings = DispatcherSettings(max_outbound_messages=4, slow_consumer_timeout=0.05)
+    reader = SlowReader()
+    member = ConnectionDispatcher(
+        reader, delivery=connections, websocket_id="slow", user_id=1, path="/ws/", settings=settings
+    )
+    connections.add(member)
+    await connections.add_to_group("room", "slow")
+
+    async def sender() -> None:
+        for _ in range(25):
+            await connections.send_to_group("room", EVENT)
+
+    async with asyncio.timeout(20):
+        await asyncio.gather(*(sender() for _ in range(6)))
+        assert not member.closed, "closed as not reading"
+        await member.wait_idle()
+
+    assert len(reader.frames) == 150

@@ -34,6 +34,10 @@ class FrameBuffer[T]:
     def empty(self) -> bool:
         return not self._items
 
+    def waiting(self) -> bool:
+        """Whether producers are waiting for room; an item put without waiting would overtake them."""
+        return bool(self._room)
+
     def full(self) -> bool:
         return self._items is not None and len(self._items) >= self._limit
 

@@ -94,6 +94,7 @@ class ConnectionDispatcher:
         "_workers",
         "_writer",
         "_writing",
+        "_written",
         "context",
         "delivery",
         "path",
@@ -117,6 +118,7 @@ class ConnectionDispatcher:
         self.path = path
         self.settings = settings
         self._seq = 0
+        self._written = 0
         self._closed = False
         self._torn_down = False
         self._groups: frozenset[str] = frozenset()
@@ -239,39 +241,51 @@ class ConnectionDispatcher:
         """
         if self._closed:
             return True
-        try:
-            self._outbox.put_nowait(event)
-        except asyncio.QueueFull:
-            return False
+        if self._outbox.full() or self._outbox.waiting():
+            return False  # never ahead of those already waiting for room
+        self._outbox.put_nowait(event)
         self._write_soon()
         return True
 
     async def deliver(self, event: OutboundEvent) -> None:
         """Queue an event from elsewhere for this connection; it is numbered as it is written.
 
-        When the outbound queue is full the sender waits up to ``slow_consumer_timeout`` for room,
-        which absorbs bursts to a client that is reading. A client that frees no room in that time has
-        stopped reading: its connection is closed with 1013 and the sender goes on. Dropped once closed.
+        When the outbound queue is full the sender waits for room, which absorbs bursts to a client
+        that is reading, however slowly. A client to which nothing at all could be written for
+        ``slow_consumer_timeout`` has stopped reading: its connection is closed with 1013 and the
+        sender goes on. Progress, not a full queue at one instant, tells a stalled client from a slow
+        one. Dropped once closed.
         """
         if self.offer(event):
             return
-        try:
-            await asyncio.wait_for(self._outbox.put(event), self.settings.slow_consumer_timeout)
-        except TimeoutError:
-            self._closed = True
-            logger.warning(
-                "closing connection %s: %d frames have waited %.1f s to be written; "
-                "its client is not reading",
-                self.websocket_id,
-                self.settings.max_outbound_messages,
-                self.settings.slow_consumer_timeout,
-            )
-            asyncio.get_running_loop().create_task(self._close_slow_consumer())
-            return
+        while True:
+            written = self._written
+            try:
+                await asyncio.wait_for(self._outbox.put(event), self.settings.slow_consumer_timeout)
+            except TimeoutError:
+                if self._closed:
+                    return
+                if self._written == written:  # nothing written for the whole timeout: stalled
+                    self._close_stalled()
+                    return
+            else:
+                break
         self._write_soon()
+
+    def _close_stalled(self) -> None:
+        self._closed = True
+        logger.warning(
+            "closing connection %s: nothing could be written to it for %.1f s while %d frames waited; "
+            "its client is not reading",
+            self.websocket_id,
+            self.settings.slow_consumer_timeout,
+            self.settings.max_outbound_messages,
+        )
+        asyncio.get_running_loop().create_task(self._close_slow_consumer())
 
     def _render(self, item: str | OutboundEvent) -> str:
         """The frame to write now: an event gets the next ``seq`` (the only place it is given)."""
+        self._written += 1
         if isinstance(item, str):
             return item
         self._seq += 1
