@@ -9,7 +9,7 @@ PYTEST := $(RUN) pytest
 
 .DEFAULT_GOAL := help
 .PHONY: help sync lock demo bench bench-quick profile test test-core test-django test-fastapi test-flask test-integration test-bench \
-	mypy mypy-core mypy-django mypy-fastapi mypy-flask lint format build clean
+	mypy mypy-core mypy-django mypy-fastapi mypy-flask mypy-examples lint format build clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -53,7 +53,7 @@ test-integration: ## Build the distributions and run the tests that start real s
 test-bench: ## Test the benchmark's verdicts (not the benchmarks themselves)
 	$(PYTEST) bench/tests
 
-mypy: mypy-core mypy-django mypy-fastapi mypy-flask ## Type-check every package with mypy --strict
+mypy: mypy-core mypy-django mypy-fastapi mypy-flask mypy-examples ## Type-check every package and the demo with mypy --strict
 
 mypy-core: ## Type-check the core and its tests
 	$(RUN) mypy $(CORE)/src $(CORE)/tests
@@ -66,6 +66,9 @@ mypy-fastapi: ## Type-check the FastAPI adapter and its tests
 
 mypy-flask: ## Type-check the Flask adapter and its tests
 	$(RUN) mypy $(FLASK)/src $(FLASK)/tests
+
+mypy-examples: ## Type-check the demo (examples/demo)
+	$(RUN) mypy examples/demo
 
 lint: ## Check style and formatting with ruff
 	$(RUN) ruff check .
