@@ -8,7 +8,7 @@ FLASK := packages/beeflow-websocket-flask
 PYTEST := $(RUN) pytest
 
 .DEFAULT_GOAL := help
-.PHONY: help sync lock demo bench bench-quick profile test test-core test-django test-fastapi test-flask test-integration test-bench \
+.PHONY: help sync browser lock demo bench bench-quick profile test test-core test-django test-fastapi test-flask test-integration test-bench \
 	mypy mypy-core mypy-django mypy-fastapi mypy-flask mypy-examples lint format build clean
 
 help: ## Show this help
@@ -16,6 +16,9 @@ help: ## Show this help
 
 sync: ## Install every package of the workspace and the dev tools from uv.lock
 	$(UV) sync --all-packages --locked
+
+browser: ## Install the browser test's npm packages (tests-integration/browser; needs Node.js and Chromium)
+	cd tests-integration/browser && npm ci --no-audit --no-fund
 
 lock: ## Update uv.lock after changing a pyproject.toml
 	$(UV) lock
