@@ -8,14 +8,17 @@ FLASK := packages/beeflow-websocket-flask
 PYTEST := $(RUN) pytest
 
 .DEFAULT_GOAL := help
-.PHONY: help sync lock demo bench bench-quick profile test test-core test-django test-fastapi test-flask test-integration test-bench \
-	mypy mypy-core mypy-django mypy-fastapi mypy-flask lint format build clean
+.PHONY: help sync browser lock demo bench bench-quick profile test test-core test-django test-fastapi test-flask test-integration test-bench \
+	mypy mypy-core mypy-django mypy-fastapi mypy-flask mypy-examples lint format build clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
 
 sync: ## Install every package of the workspace and the dev tools from uv.lock
 	$(UV) sync --all-packages --locked
+
+browser: ## Install the browser test's npm packages (tests-integration/browser; needs Node.js and Chromium)
+	cd tests-integration/browser && npm ci --no-audit --no-fund
 
 lock: ## Update uv.lock after changing a pyproject.toml
 	$(UV) lock
@@ -53,7 +56,7 @@ test-integration: ## Build the distributions and run the tests that start real s
 test-bench: ## Test the benchmark's verdicts (not the benchmarks themselves)
 	$(PYTEST) bench/tests
 
-mypy: mypy-core mypy-django mypy-fastapi mypy-flask ## Type-check every package with mypy --strict
+mypy: mypy-core mypy-django mypy-fastapi mypy-flask mypy-examples ## Type-check every package and the demo with mypy --strict
 
 mypy-core: ## Type-check the core and its tests
 	$(RUN) mypy $(CORE)/src $(CORE)/tests
@@ -66,6 +69,9 @@ mypy-fastapi: ## Type-check the FastAPI adapter and its tests
 
 mypy-flask: ## Type-check the Flask adapter and its tests
 	$(RUN) mypy $(FLASK)/src $(FLASK)/tests
+
+mypy-examples: ## Type-check the demo (examples/demo)
+	$(RUN) mypy examples/demo
 
 lint: ## Check style and formatting with ruff
 	$(RUN) ruff check .

@@ -1,12 +1,21 @@
-"""The demo application: a page at ``/`` and the WebSocket endpoint at ``/ws/``."""
+"""The demo application: the page at ``/``, the WebSocket at ``/ws/``, and HTTP endpoints that push."""
 
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, WebSocket, WebSocketException, status
+from fastapi import Path as PathParameter
 from fastapi.responses import FileResponse
+from pydantic import BaseModel, PositiveInt
 
-from beeflow_websocket.fastapi import configure_beeflow_websocket, get_access_token, handle_beeflow_websocket
+from beeflow_websocket.fastapi import (
+    aemit_event,
+    configure_beeflow_websocket,
+    get_access_token,
+    handle_beeflow_websocket,
+)
+from demo.ws.actions import ROOM_PATTERN, Text, room_group
+from demo.ws.events import Notice, NoticeEvent
 
 PAGE = Path(__file__).parent / "static" / "index.html"
 
@@ -14,7 +23,12 @@ PAGE = Path(__file__).parent / "static" / "index.html"
 DEMO_USERS = {"demo-alice": 1, "demo-bob": 2}
 
 app = FastAPI(title="Beeflow WebSocket demo")
-configure_beeflow_websocket(app, problem_type_base_url="https://example.com/problems/websocket")
+configure_beeflow_websocket(
+    app,
+    problem_type_base_url="https://example.com/problems/websocket",
+    # A running countdown does not hold up the connection's other actions.
+    max_concurrent_actions=4,
+)
 
 
 async def get_current_user_id(websocket: WebSocket) -> int:
@@ -35,3 +49,21 @@ async def websocket_endpoint(
     websocket: WebSocket, user_id: Annotated[int, Depends(get_current_user_id)]
 ) -> None:
     await handle_beeflow_websocket(websocket, user_id=user_id)
+
+
+class NoticeRequest(BaseModel):
+    text: Text
+
+
+@app.post("/users/{user_id}/notices", status_code=status.HTTP_204_NO_CONTENT)
+async def notify_user(user_id: PositiveInt, body: NoticeRequest) -> None:
+    """Push a notice to every open tab of a user (the demo does not authenticate HTTP requests)."""
+    notice = Notice(text=body.text, via=f"POST /users/{user_id}/notices")
+    await aemit_event(app, NoticeEvent(recipient="user", recipient_id=user_id, payload=notice))
+
+
+@app.post("/rooms/{room}/notices", status_code=status.HTTP_204_NO_CONTENT)
+async def notify_room(room: Annotated[str, PathParameter(pattern=ROOM_PATTERN)], body: NoticeRequest) -> None:
+    """Push a notice to every tab in a room."""
+    notice = Notice(text=body.text, via=f"POST /rooms/{room}/notices")
+    await aemit_event(app, NoticeEvent(recipient="group", recipient_id=room_group(room), payload=notice))

@@ -1,98 +1,77 @@
-"""The demo's actions, found by autodiscovery because they live in ``demo/ws/actions.py``."""
+"""The demo's actions, found by autodiscovery because they live in ``demo/ws/actions.py``.
+
+Each action declares its payload model in ``Action[Model]``: the dispatcher validates the payload
+before the action runs and answers one that does not fit with ``invalid_action_payload`` (422),
+naming each wrong field, so the actions below never check their input by hand.
+"""
 
 import asyncio
-import random
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from typing import Annotated
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field, PositiveInt
 
-from beeflow_websocket.core.action_registry import ActionContext, ActionRegistryMeta
-from beeflow_websocket.core.event_registry import Event
-from beeflow_websocket.core.payloads import WebSocketActionPayload
-from beeflow_websocket.core.problems import WebSocketProblem
+from beeflow_websocket.core.action_registry import Action, ActionContext
+from beeflow_websocket.core.payloads import ActionMessage
+from beeflow_websocket.core.problems import ClientProblem
+from demo.ws.events import (
+    Identity,
+    IdentityEvent,
+    JoinedEvent,
+    LeftEvent,
+    RoomChange,
+    RoomMessage,
+    RoomMessageEvent,
+    Tick,
+    TickEvent,
+    UserMessage,
+    UserMessageEvent,
+)
 
+ROOM_PATTERN = r"^[a-z0-9-]{1,30}$"
+RoomName = Annotated[str, Field(pattern=ROOM_PATTERN)]
+Text = Annotated[str, Field(min_length=1, max_length=200)]
 
-class Echoed(Event, name="echoed"):
-    """The payload of ``echo``, sent back unchanged."""
-
-
-class Identity(BaseModel):
-    user_id: int | str
-    websocket_id: str
-
-
-class IdentityEvent(Event[Identity], name="identity"):
-    """Who you are: send ``whisper`` to another tab's ``websocket_id``."""
-
-
-class Tick(BaseModel):
-    remaining: int
-
-
-class TickEvent(Event[Tick], name="tick"):
-    """One step of a countdown."""
+TICK_SECONDS = 0.5
 
 
-class Rolled(BaseModel):
-    sides: int
-    result: int
-    rolled_at: datetime
+def room_group(room: str) -> str:
+    """The group of a room's connections: a prefix keeps rooms apart from other groups."""
+    return f"room:{room}"
 
 
-class RolledEvent(Event[Rolled], name="rolled"):
-    """A die roll; ``rolled_at`` shows a datetime arriving as JSON."""
+class NotInRoom(ClientProblem):
+    """A domain error: the client gets a Problem Details frame with this status and code."""
+
+    status = 403
+    code = "not_in_room"
+    title = "Not in the room"
 
 
-class Whispered(Event, name="whispered"):
-    """A message from another connection."""
+class WhoAmI(Action, name="whoami"):
+    """Tell the connection its user, its connection id and its rooms (no payload model)."""
 
-
-def _int(message: WebSocketActionPayload, key: str, default: int, low: int, high: int) -> int:
-    value = message.payload.get(key, default)
-    if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-        raise WebSocketProblem(
-            f"'{key}' must be a whole number from {low} to {high}.",
-            status=422,
-            code="invalid_demo_payload",
-            title="Invalid payload",
-            extensions={"field": key},
-        )
-    return value
-
-
-class Echo(metaclass=ActionRegistryMeta, name="echo"):
-    """Send the payload back."""
-
-    async def execute(self, message: WebSocketActionPayload, context: ActionContext) -> AsyncIterator[Echoed]:
-        yield Echoed(
+    async def execute(self, message: ActionMessage, context: ActionContext) -> AsyncIterator[IdentityEvent]:
+        rooms = sorted(group.removeprefix("room:") for group in context.groups if group.startswith("room:"))
+        yield IdentityEvent(
             recipient="websocket",
             recipient_id=context.websocket_id,
             req_id=message.req_id,
-            payload=message.payload,
+            payload=Identity(user_id=context.user_id, websocket_id=context.websocket_id, rooms=rooms),
         )
 
 
-class WhoAmI(metaclass=ActionRegistryMeta, name="whoami"):
-    """Tell the connection its user id and connection id."""
+class CountdownRequest(BaseModel):
+    start: int = Field(default=3, ge=1, le=10)
+
+
+class Countdown(Action[CountdownRequest], name="countdown"):
+    """A streamed reply: one event every half second, from ``start`` down to 0."""
 
     async def execute(
-        self, message: WebSocketActionPayload, context: ActionContext
-    ) -> AsyncIterator[IdentityEvent]:
-        identity = Identity(user_id=context.user_id, websocket_id=context.websocket_id)
-        yield IdentityEvent(
-            recipient="websocket", recipient_id=context.websocket_id, req_id=message.req_id, payload=identity
-        )
-
-
-class Countdown(metaclass=ActionRegistryMeta, name="countdown"):
-    """Yield one event a moment apart: one request, many events."""
-
-    async def execute(
-        self, message: WebSocketActionPayload, context: ActionContext
+        self, message: ActionMessage[CountdownRequest], context: ActionContext
     ) -> AsyncIterator[TickEvent]:
-        start = _int(message, "from", 5, 1, 20)
-        for remaining in range(start, -1, -1):
+        for remaining in range(message.payload.start, -1, -1):
             yield TickEvent(
                 recipient="websocket",
                 recipient_id=context.websocket_id,
@@ -100,40 +79,89 @@ class Countdown(metaclass=ActionRegistryMeta, name="countdown"):
                 payload=Tick(remaining=remaining),
             )
             if remaining:
-                await asyncio.sleep(0.4)
+                await asyncio.sleep(TICK_SECONDS)
 
 
-class Roll(metaclass=ActionRegistryMeta, name="roll"):
-    """Roll a die with ``sides`` sides; a bad ``sides`` is a 422 domain problem."""
+class RoomRequest(BaseModel):
+    room: RoomName
+
+
+class JoinRoom(Action[RoomRequest], name="room.join"):
+    """Join a room; everyone in it, this tab included, is told."""
 
     async def execute(
-        self, message: WebSocketActionPayload, context: ActionContext
-    ) -> AsyncIterator[RolledEvent]:
-        sides = _int(message, "sides", 6, 2, 1000)
-        rolled = Rolled(sides=sides, result=random.randint(1, sides), rolled_at=datetime.now(UTC))  # noqa: S311 - a game
-        yield RolledEvent(
-            recipient="websocket", recipient_id=context.websocket_id, req_id=message.req_id, payload=rolled
-        )
-
-
-class Whisper(metaclass=ActionRegistryMeta, name="whisper"):
-    """Send ``text`` to the connection ``to`` (open a second tab and use its ``whoami`` id)."""
-
-    async def execute(self, message: WebSocketActionPayload, context: ActionContext) -> AsyncIterator[Event]:
-        target, text = message.payload.get("to"), message.payload.get("text", "")
-        if not isinstance(target, str) or not target:
-            raise WebSocketProblem(
-                "'to' must be a connection id; ask whoami in the other tab.",
-                status=422,
-                code="invalid_demo_payload",
-                title="Invalid payload",
-                extensions={"field": "to"},
-            )
-        payload = {"from_user": str(context.user_id), "from": context.websocket_id, "text": text}
-        yield Whispered(recipient="websocket", recipient_id=target, req_id=message.req_id, payload=payload)
-        yield Echoed(
-            recipient="websocket",
-            recipient_id=context.websocket_id,
+        self, message: ActionMessage[RoomRequest], context: ActionContext
+    ) -> AsyncIterator[JoinedEvent]:
+        room = message.payload.room
+        await context.join(room_group(room))
+        yield JoinedEvent(
+            recipient="group",
+            recipient_id=room_group(room),
             req_id=message.req_id,
-            payload={"whispered_to": target},
+            payload=RoomChange(room=room, user_id=context.user_id, websocket_id=context.websocket_id),
         )
+
+
+class LeaveRoom(Action[RoomRequest], name="room.leave"):
+    """Tell the room this tab is leaving, then leave it."""
+
+    async def execute(
+        self, message: ActionMessage[RoomRequest], context: ActionContext
+    ) -> AsyncIterator[LeftEvent]:
+        room = message.payload.room
+        _require_membership(context, room)
+        # Yielded before leaving, so that the leaving tab sees the event as well.
+        yield LeftEvent(
+            recipient="group",
+            recipient_id=room_group(room),
+            req_id=message.req_id,
+            payload=RoomChange(room=room, user_id=context.user_id, websocket_id=context.websocket_id),
+        )
+        await context.leave(room_group(room))
+
+
+class SayToRoom(BaseModel):
+    room: RoomName
+    text: Text
+
+
+class Say(Action[SayToRoom], name="room.say"):
+    """Say something to a room this tab has joined: every tab in the room gets it."""
+
+    async def execute(
+        self, message: ActionMessage[SayToRoom], context: ActionContext
+    ) -> AsyncIterator[RoomMessageEvent]:
+        said = message.payload
+        _require_membership(context, said.room)
+        yield RoomMessageEvent(
+            recipient="group",
+            recipient_id=room_group(said.room),
+            req_id=message.req_id,
+            payload=RoomMessage(room=said.room, user_id=context.user_id, text=said.text),
+        )
+
+
+class SayToUser(BaseModel):
+    text: Text
+    user_id: PositiveInt | None = None
+    """Whose tabs get it; the sender's own tabs when it is left out."""
+
+
+class Tell(Action[SayToUser], name="user.say"):
+    """Say something to every open tab of a user, in every process."""
+
+    async def execute(
+        self, message: ActionMessage[SayToUser], context: ActionContext
+    ) -> AsyncIterator[UserMessageEvent]:
+        said = message.payload
+        yield UserMessageEvent(
+            recipient="user",
+            recipient_id=said.user_id or context.user_id,
+            req_id=message.req_id,
+            payload=UserMessage(from_user_id=context.user_id, text=said.text),
+        )
+
+
+def _require_membership(context: ActionContext, room: str) -> None:
+    if room_group(room) not in context.groups:
+        raise NotInRoom(f"Join the room '{room}' first.", extensions={"room": room})
