@@ -148,3 +148,64 @@ async def test_at_its_default_limit_daphne_drops_the_connection_of_an_oversized_
     # the docs say so, and the test sites raise daphne's limit above the adapter's.
     assert closed.value.rcvd is None
     assert "Traceback" not in server.output()
+
+
+@pytest.mark.parametrize("order", ["session-outer", "token-outer"])
+@pytest.mark.parametrize(
+    ("cookie_user", "token_user", "expected"),
+    [("user3", None, 3), (None, 4, 4), ("user3", 4, 4), (None, None, None)],
+    ids=["cookie-only", "token-only", "both", "neither"],
+)
+async def test_stacked_middlewares_take_a_session_cookie_or_a_token(
+    daphne: Server, order: str, cookie_user: str | None, token_user: int | None, expected: int | None
+) -> None:
+    headers = {"Cookie": session_cookie(daphne, cookie_user, "pw")} if cookie_user else {}
+    subprotocols = ["access-token", f"user-{token_user}"] if token_user else None
+    url = daphne.url(f"/{order}/ws/")
+
+    if expected is None:
+        with pytest.raises(InvalidStatus) as refused:
+            await connect(url, origin=ORIGIN, additional_headers=headers, subprotocols=subprotocols)  # type: ignore[arg-type]
+        assert refused.value.response.status_code == 403
+        return
+    async with connect(url, origin=ORIGIN, additional_headers=headers, subprotocols=subprotocols) as ws:  # type: ignore[arg-type]
+        identity = await whoami(ws)
+
+    assert identity["user_id"] == str(expected)
+
+
+@pytest.fixture(scope="module")
+def minimal_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+    """The seed's minimal site: channels, the adapter and the project's app; no auth app, no database."""
+    workdir = tmp_path_factory.mktemp("minimal")
+    port = free_port()
+    command = [*django_command(port)[:-1], "minimalsite.asgi:application"]
+    server = start_server("minimal", command, workdir / "server.log", port, {"DJANGO_SETTINGS_MODULE": "minimalsite.settings"})
+    yield server
+    server.stop()
+
+
+async def test_a_site_without_the_auth_app_serves_a_token_user(minimal_site: Server) -> None:
+    async with connect(
+        minimal_site.url(),
+        origin=ORIGIN,
+        subprotocols=["access-token", "minimal-token"],  # type: ignore[list-item]
+    ) as ws:
+        await ws.send(json.dumps(envelope("health")))
+        answer = json.loads(await ws.recv())
+
+    assert (answer["event"], answer["payload"]) == ("health", {"status": "ok"})
+    assert "RuntimeError" not in minimal_site.output()
+
+
+@pytest.mark.parametrize(
+    "subprotocols", [None, ["access-token", "forged"]], ids=["no-token", "unknown-token"]
+)
+async def test_a_site_without_the_auth_app_refuses_anyone_else(
+    minimal_site: Server, subprotocols: list[str] | None
+) -> None:
+    with pytest.raises(InvalidStatus) as refused:
+        await connect(minimal_site.url(), origin=ORIGIN, subprotocols=subprotocols)  # type: ignore[arg-type]
+
+    assert refused.value.response.status_code == 403
+    assert "Traceback" not in minimal_site.output()

@@ -2,7 +2,9 @@
 
 - ``/ws/``: the bundled routing behind ``AccessTokenAuthMiddleware`` with a synchronous ORM resolver;
 - ``/async-token/ws/``: the consumer behind the same middleware with an asynchronous resolver;
-- ``/api/ws/``: the consumer mounted at a custom path behind ``AuthMiddlewareStack`` (session cookie).
+- ``/api/ws/``: the consumer mounted at a custom path behind ``AuthMiddlewareStack`` (session cookie);
+- ``/session-outer/ws/`` and ``/token-outer/ws/``: the two middlewares stacked, in each order, so that
+  a session cookie or a token authenticates.
 """
 
 import os
@@ -61,8 +63,26 @@ async_token_application = seed_form(
 session_application = seed_form(AuthMiddlewareStack, [path("api/ws/", WebSocketConsumer.as_asgi())])
 
 
+session_outer_application = seed_form(
+    lambda inner: AuthMiddlewareStack(
+        AccessTokenAuthMiddleware(inner, user_resolver=get_user_for_access_token)
+    ),
+    [path("session-outer/ws/", WebSocketConsumer.as_asgi())],
+)
+token_outer_application = seed_form(
+    lambda inner: AccessTokenAuthMiddleware(
+        AuthMiddlewareStack(inner), user_resolver=get_user_for_access_token
+    ),
+    [path("token-outer/ws/", WebSocketConsumer.as_asgi())],
+)
+
+
 async def websocket_application(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    """Pick one of the three applications by path prefix."""
+    """Pick one of the applications by path prefix."""
+    if scope["path"].startswith("/session-outer/"):
+        return await session_outer_application(scope, receive, send)
+    if scope["path"].startswith("/token-outer/"):
+        return await token_outer_application(scope, receive, send)
     if scope["path"].startswith("/async-token/"):
         return await async_token_application(scope, receive, send)
     if scope["path"].startswith("/api/"):

@@ -20,10 +20,12 @@ from typing import Any, Final
 
 from channels.db import database_sync_to_async
 from channels.middleware import BaseMiddleware
+from django.apps import apps
+from django.utils.functional import LazyObject
 
 from beeflow_websocket.core.access_token import read_access_token
 
-__all__ = ["AccessTokenAuthMiddleware", "UserResolver"]
+__all__ = ["AccessTokenAuthMiddleware", "AnonymousWebSocketUser", "UserResolver", "anonymous_user"]
 
 logger: Final = logging.getLogger(__name__)
 
@@ -42,9 +44,17 @@ class AccessTokenAuthMiddleware(BaseMiddleware):  # type: ignore[misc]
             is awaited; a synchronous one runs through Channels' ``database_sync_to_async``, so Django
             ORM lookups do not run on the event loop.
 
-    An absent token, a resolver that returns ``None`` or a user that is not authenticated gives an
-    ``AnonymousUser``, which the bundled consumer refuses. A resolver that raises is logged (with the
-    token redacted) and also gives an ``AnonymousUser``: the connection is refused, the server lives.
+    A resolver that returns ``None`` or a user that is not authenticated gives an anonymous user,
+    which the bundled consumer refuses. A resolver that raises is logged (with the token redacted)
+    and also gives an anonymous user: the connection is refused, the server lives.
+
+    Without a token, the middleware leaves a user that an outer middleware set alone, so it stacks
+    with Channels' ``AuthMiddlewareStack`` in either order and either a session cookie or a token
+    authenticates (a token wins when both are offered). With no user set at all, it sets one that is
+    anonymous unless Channels' ``AuthMiddleware`` further in resolves the session into it, as that
+    middleware does with its own lazy user. The anonymous user is Django's ``AnonymousUser`` when
+    ``django.contrib.auth`` is installed, else :class:`AnonymousWebSocketUser`: a site without the
+    auth app (the minimal site 0.3.0 served) works too.
     """
 
     def __init__(self, app: ASGIApp, user_resolver: UserResolver) -> None:
@@ -64,24 +74,57 @@ class AccessTokenAuthMiddleware(BaseMiddleware):  # type: ignore[misc]
         token = read_access_token(subprotocols)
         if token is not None:
             scope["subprotocols"] = [offered for offered in subprotocols if offered != token]
-        scope["user"] = await self._user_for(token)
+            scope["user"] = await self._user_for(token)
+        elif "user" not in scope:
+            scope["user"] = _ScopeUser()
         await super().__call__(scope, receive, send)
 
-    async def _user_for(self, token: str | None) -> object:
-        # Imported here: asgi.py imports this module before Django is set up, as the docs show.
-        from django.contrib.auth.models import AnonymousUser
-
-        if token is None:
-            return AnonymousUser()
+    async def _user_for(self, token: str) -> object:
         try:
             user = await self._resolve(token)
         except Exception as error:
             details = "".join(traceback.format_exception(error)).replace(token, "[redacted]")
             logger.error("the access-token resolver raised; the connection is refused\n%s", details)
-            return AnonymousUser()
+            return anonymous_user()
         if user is None or not getattr(user, "is_authenticated", False):
-            return AnonymousUser()
+            return anonymous_user()
         return user
+
+
+class AnonymousWebSocketUser:
+    """Nobody: the anonymous user of a site without ``django.contrib.auth``."""
+
+    id = None
+    pk = None
+    is_authenticated = False
+    is_anonymous = True
+
+    def __repr__(self) -> str:
+        return "AnonymousWebSocketUser()"
+
+
+def anonymous_user() -> object:
+    """Django's ``AnonymousUser`` when the auth app is installed, else :class:`AnonymousWebSocketUser`.
+
+    Django's class may only be imported with ``django.contrib.auth`` (and ``contenttypes``)
+    installed: importing it elsewhere raises at the first handshake.
+    """
+    if apps.is_installed("django.contrib.auth"):
+        from django.contrib.auth.models import AnonymousUser
+
+        return AnonymousUser()
+    return AnonymousWebSocketUser()
+
+
+class _ScopeUser(LazyObject):  # type: ignore[type-arg]  # generic in the stubs only
+    """``scope["user"]`` when no token was offered: anonymous until something resolves a user into it.
+
+    Channels' ``AuthMiddleware`` further in resolves the session user by assigning ``_wrapped``, as it
+    does on its own lazy user, so a session cookie still authenticates behind this middleware.
+    """
+
+    def _setup(self) -> None:
+        self._wrapped = anonymous_user()
 
 
 def _is_async(resolver: Callable[..., object]) -> bool:
