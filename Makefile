@@ -8,7 +8,7 @@ FLASK := packages/beeflow-websocket-flask
 PYTEST := $(RUN) pytest
 
 .DEFAULT_GOAL := help
-.PHONY: help sync browser lock demo bench bench-quick profile test test-core test-django test-fastapi test-flask test-integration test-bench \
+.PHONY: help sync browser lock demo bench bench-quick profile test test-core test-django test-fastapi test-flask test-integration test-docs test-bench \
 	mypy mypy-core mypy-django mypy-fastapi mypy-flask mypy-examples lint format build clean
 
 help: ## Show this help
@@ -36,7 +36,7 @@ CONTENDER ?= FastAPI / uvicorn: beeflow
 profile: ## Sample one contender's server under load with py-spy (CONTENDER="Flask / gunicorn gthread: beeflow")
 	$(RUN) --group bench python bench/hotpath.py "$(CONTENDER)"
 
-test: test-core test-django test-fastapi test-flask test-integration test-bench ## Run every test suite
+test: test-core test-django test-fastapi test-flask test-integration test-docs test-bench ## Run every test suite
 
 test-core: ## Test the core, with branch coverage (fails under 95%)
 	$(PYTEST) $(CORE)/tests --cov=beeflow_websocket.core --cov-branch --cov-report=term-missing --cov-fail-under=95
@@ -52,6 +52,9 @@ test-flask: ## Test the Flask adapter
 
 test-integration: ## Build the distributions and run the tests that start real servers
 	$(PYTEST) tests-integration
+
+test-docs: ## Run every complete Python example of README.md and docs/, type-check them, check every link
+	$(PYTEST) tests-docs
 
 test-bench: ## Test the benchmark's verdicts (not the benchmarks themselves)
 	$(PYTEST) bench/tests

@@ -180,7 +180,8 @@ def minimal_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     workdir = tmp_path_factory.mktemp("minimal")
     port = free_port()
     command = [*django_command(port)[:-1], "minimalsite.asgi:application"]
-    server = start_server("minimal", command, workdir / "server.log", port, {"DJANGO_SETTINGS_MODULE": "minimalsite.settings"})
+    env = {"DJANGO_SETTINGS_MODULE": "minimalsite.settings"}
+    server = start_server("minimal", command, workdir / "server.log", port, env)
     yield server
     server.stop()
 

@@ -7,15 +7,17 @@ Routing and authentication stay in the application::
     configure_beeflow_websocket(app, problem_type_base_url="https://example.com/problems/websocket")
 
     @sock.route("/ws/")
-    def websocket_endpoint(websocket) -> None:
+    def websocket_endpoint(websocket: FlaskSockWebSocket) -> None:
         handle_beeflow_websocket(websocket, user_id=g.user.id)
 """
 
+from beeflow_websocket.flask._transport import FlaskSockWebSocket
 from beeflow_websocket.flask.configuration import configure_beeflow_websocket
 from beeflow_websocket.flask.connection import get_access_token, handle_beeflow_websocket
 from beeflow_websocket.flask.push import aemit_event, emit_event
 
 __all__ = [
+    "FlaskSockWebSocket",
     "aemit_event",
     "configure_beeflow_websocket",
     "emit_event",
