@@ -142,3 +142,23 @@ def test_limits_are_kept_with_the_settings() -> None:
 def test_limits_must_be_positive(keyword: str) -> None:
     with pytest.raises(ValueError, match=f"{keyword} must be a positive integer"):
         configure_beeflow_websocket(FastAPI(), autodiscover=False, **{keyword: 0})  # type: ignore[arg-type]
+
+
+def test_an_unknown_keyword_names_the_public_function() -> None:
+    from fastapi import FastAPI
+
+    from beeflow_websocket.fastapi import configure_beeflow_websocket
+
+    with pytest.raises(
+        TypeError, match=r"^configure_beeflow_websocket\(\) got an unexpected keyword argument 'bogus'$"
+    ):
+        configure_beeflow_websocket(FastAPI(), bogus=1)  # type: ignore[call-arg]
+
+
+def test_a_limit_given_as_text_is_a_value_error() -> None:
+    from fastapi import FastAPI
+
+    from beeflow_websocket.fastapi import configure_beeflow_websocket
+
+    with pytest.raises(ValueError, match="max_message_size must be a positive integer"):
+        configure_beeflow_websocket(FastAPI(), max_message_size="1MB")  # type: ignore[arg-type]

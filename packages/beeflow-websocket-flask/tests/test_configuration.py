@@ -70,3 +70,14 @@ def test_limits_are_kept_with_the_settings() -> None:
         3,
         32,
     )
+
+
+def test_an_unknown_keyword_names_the_public_function() -> None:
+    from flask import Flask
+
+    from beeflow_websocket.flask import configure_beeflow_websocket
+
+    with pytest.raises(
+        TypeError, match=r"^configure_beeflow_websocket\(\) got an unexpected keyword argument 'bogus'$"
+    ):
+        configure_beeflow_websocket(Flask(__name__), bogus=1)  # type: ignore[call-arg]

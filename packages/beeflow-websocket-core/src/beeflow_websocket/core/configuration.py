@@ -8,7 +8,7 @@ settings, the live connections of this process, and the Redis engine when one is
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypedDict
 
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from beeflow_websocket.core.redis_delivery import RedisDelivery
     from beeflow_websocket.core.transport import Delivery
 
-__all__ = ["AdapterOptions", "AdapterState", "configure_adapter"]
+__all__ = ["AdapterOptions", "AdapterState", "check_option_names", "configure_adapter"]
 
 
 class AdapterOptions(TypedDict, total=False):
@@ -97,6 +97,18 @@ class AdapterState:
     def delivery(self) -> Delivery:
         """The engine that reaches every connection: Redis when configured, else this process's."""
         return self.redis if self.redis is not None else self.connections
+
+
+def check_option_names(options: Mapping[str, object], function: str = "configure_beeflow_websocket") -> None:
+    """Refuse a keyword that :class:`AdapterOptions` does not define, naming the public function.
+
+    Raises:
+        TypeError: As Python would for the public function: ``configure_beeflow_websocket() got an
+            unexpected keyword argument 'x'``, not for the internal one it calls.
+    """
+    for name in options:
+        if name not in AdapterOptions.__annotations__:
+            raise TypeError(f"{function}() got an unexpected keyword argument {name!r}")
 
 
 def configure_adapter[S: AdapterState](

@@ -26,6 +26,7 @@ async def resolve_recipient(event: EventPluginProtocol) -> tuple[list[str], list
 
     Raises:
         RecipientMapDoesNotExist: No resolver is registered under the event's ``recipient``.
+       InvalidGroupName: A ``group`` recipient names a group that is not allowed.
         InvalidGroupName: A group recipient names a group that is not allowed.
     """
     resolver = RecipientRegistryMeta.registry[event.recipient]
@@ -47,6 +48,7 @@ async def emit(event: EventPluginProtocol, *, delivery: Delivery) -> OutboundEve
 
     Raises:
         RecipientMapDoesNotExist: No resolver is registered under the event's ``recipient``.
+        InvalidGroupName: A ``group`` recipient names a group that is not allowed.
         DeliveryUnavailable: The engine could not take the event.
     """
     websocket_ids, groups = await resolve_recipient(event)

@@ -25,6 +25,7 @@ async def aemit_event(event: EventPluginProtocol, *, alias: str = "default") -> 
 
     Raises:
         RecipientMapDoesNotExist: No resolver is registered under the event's ``recipient``.
+        InvalidGroupName: A ``group`` recipient names a group that is not allowed.
         DeliveryUnavailable: The channel layer could not take the event.
     """
     await emit(event, delivery=ChannelLayerDelivery(get_channel_layer(alias)))

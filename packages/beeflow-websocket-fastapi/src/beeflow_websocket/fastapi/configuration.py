@@ -6,7 +6,12 @@ from typing import Unpack
 
 from starlette.applications import Starlette
 
-from beeflow_websocket.core.configuration import AdapterOptions, AdapterState, configure_adapter
+from beeflow_websocket.core.configuration import (
+    AdapterOptions,
+    AdapterState,
+    check_option_names,
+    configure_adapter,
+)
 
 __all__ = ["AdapterState", "adapter_state", "configure_beeflow_websocket"]
 
@@ -27,10 +32,13 @@ def configure_beeflow_websocket(app: Starlette, **options: Unpack[AdapterOptions
             the same for every adapter.
 
     Raises:
-        ValueError: A limit is not a positive integer, or the base URL is blank.
-        TypeError: A keyword has the wrong type, or ``app`` is not a Starlette application.
+        ValueError: A limit is not a positive integer (a string included), the base URL is blank,
+            or an allowed origin is not an origin.
+        TypeError: A keyword is unknown, another keyword has the wrong type, or ``app`` is not a
+            Starlette application.
         Exception: Whatever an existing plugin module raises while it is imported.
     """
+    check_option_names(options)
     state = configure_adapter(STATE_CLASS, caller_depth=1, **options)
     if not isinstance(app, Starlette):
         raise TypeError(f"expected a FastAPI or Starlette application, got {type(app).__name__}")

@@ -21,6 +21,7 @@ async def aemit_event(app: Starlette, event: EventPluginProtocol) -> None:
 
     Raises:
         RecipientMapDoesNotExist: No resolver is registered under the event's ``recipient``.
+        InvalidGroupName: A ``group`` recipient names a group that is not allowed.
         DeliveryUnavailable: The application's engine could not take the event (Redis is down).
     """
     await emit(event, delivery=adapter_state(app).delivery)

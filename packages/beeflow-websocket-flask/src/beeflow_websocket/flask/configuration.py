@@ -14,7 +14,7 @@ from beeflow_websocket.core.access_token import (
     read_access_token,
     split_subprotocol_header,
 )
-from beeflow_websocket.core.configuration import AdapterOptions, configure_adapter
+from beeflow_websocket.core.configuration import AdapterOptions, check_option_names, configure_adapter
 from beeflow_websocket.flask._bridge import EventLoopThread
 
 __all__ = ["AdapterState", "adapter_state", "configure_beeflow_websocket"]
@@ -49,10 +49,13 @@ def configure_beeflow_websocket(app: Flask, **options: Unpack[AdapterOptions]) -
             the same for every adapter.
 
     Raises:
-        ValueError: A limit is not a positive integer, or the base URL is blank.
-        TypeError: A keyword has the wrong type, or ``app`` is not a Flask application.
+        ValueError: A limit is not a positive integer (a string included), the base URL is blank,
+            or an allowed origin is not an origin.
+        TypeError: A keyword is unknown, another keyword has the wrong type, or ``app`` is not a
+            Flask application.
         Exception: Whatever an existing plugin module raises while it is imported.
     """
+    check_option_names(options)
     state = configure_adapter(STATE_CLASS, caller_depth=1, **options)
     if not isinstance(app, Flask):
         raise TypeError(f"expected a Flask application, got {type(app).__name__}")

@@ -27,6 +27,7 @@ def emit_event(event: EventPluginProtocol, *, app: Flask | None = None) -> None:
 
     Raises:
         RecipientMapDoesNotExist: No resolver is registered under the event's ``recipient``.
+        InvalidGroupName: A ``group`` recipient names a group that is not allowed.
         DeliveryUnavailable: The application's engine could not take the event (Redis is down).
     """
     state = adapter_state(app or current_app._get_current_object())  # type: ignore[attr-defined]
