@@ -11,30 +11,7 @@ from pathlib import Path
 
 import pytest
 
-# The seed's "Minimal Action", verbatim.
-SEED_HEALTH = '''\
-from collections.abc import AsyncIterator
-
-from beeflow_websocket.core.action_registry import ActionContext, ActionRegistryMeta
-from beeflow_websocket.core.events.health import HealthEvent
-from beeflow_websocket.core.payloads import WebSocketActionPayload
-
-
-class Health(metaclass=ActionRegistryMeta, name="health"):
-    """Handle a health-check WebSocket action."""
-
-    async def execute(
-        self,
-        message: WebSocketActionPayload,
-        context: ActionContext,
-    ) -> AsyncIterator[HealthEvent]:
-        """Yield a response event for the current WebSocket connection."""
-        yield HealthEvent(
-            recipient="websocket",
-            recipient_id=context.websocket_id,
-            req_id=message.req_id,
-        )
-'''
+from seed import MINIMAL_ACTION
 
 APP_FIRST = "import my_app.ws.actions\nimport beeflow_websocket.core.dispatcher\n"
 BUILT_INS_FIRST = "import beeflow_websocket.core.dispatcher\nimport my_app.ws.actions\n"
@@ -56,7 +33,7 @@ def test_the_seed_s_health_action_replaces_the_built_in_one(tmp_path: Path, impo
     package.mkdir(parents=True)
     (tmp_path / "my_app" / "__init__.py").write_text("")
     (package / "__init__.py").write_text("")
-    (package / "actions.py").write_text(SEED_HEALTH)
+    (package / "actions.py").write_text(MINIMAL_ACTION)
 
     completed = subprocess.run(
         [sys.executable, "-c", imports + REPORT], cwd=tmp_path, capture_output=True, text=True, check=False
