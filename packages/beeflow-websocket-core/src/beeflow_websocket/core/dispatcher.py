@@ -28,11 +28,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from time import perf_counter
 from typing import TYPE_CHECKING, Final
 from uuid import UUID
 
 from beeflow_websocket.core._buffer import FrameBuffer
+from beeflow_websocket.core._execution import run_action
 from beeflow_websocket.core._wire import (
     decode_object,
     encode_event,
@@ -41,12 +41,10 @@ from beeflow_websocket.core._wire import (
     read_req_id,
     stamp,
     validate_envelope,
-    validate_payload,
 )
-from beeflow_websocket.core.action_registry import Action, ActionContext, ActionRegistryMeta, UserId
+from beeflow_websocket.core.action_registry import ActionContext, ActionRegistryMeta, UserId
 from beeflow_websocket.core.exceptions import ActionDoesNotExist
 from beeflow_websocket.core.groups import checked_group_name, user_group
-from beeflow_websocket.core.payloads import ActionMessage
 from beeflow_websocket.core.problems import (
     DeliveryUnavailable,
     InternalError,
@@ -63,7 +61,6 @@ if TYPE_CHECKING:
     from collections.abc import Coroutine
 
     from beeflow_websocket.core.event_registry import EventPluginProtocol
-    from beeflow_websocket.core.payloads import WebSocketActionPayload
     from beeflow_websocket.core.transport import Delivery, OutboundEvent, Transport
 
 __all__ = ["ConnectionDispatcher"]
@@ -400,74 +397,7 @@ class ConnectionDispatcher:
             logger.debug("rejected a frame on connection %s: %s", self.websocket_id, problem.code)
             await self._send_problem(problem, req_id)
             return
-        await self._run(action_class, message)
-
-    async def _run(self, action_class: type, message: WebSocketActionPayload) -> None:
-        # The action is typed loosely on purpose: whatever a registered class does wrong (execute
-        # missing, not an async generator, yielding something that is not an event) is the
-        # application's bug and must end in a logged 500, never in a dead connection.
-        started = perf_counter()
-        events: object = None
-        count = 0
-        outcome = "cancelled"
-        try:
-            action: object = action_class()
-            argument: object = message
-            if isinstance(action, Action):
-                payload = validate_payload(type(action).payload_model, message)
-                argument = ActionMessage(
-                    msg_id=message.msg_id, req_id=message.req_id, action=message.action, payload=payload
-                )
-            events = action.execute(argument, self.context)  # type: ignore[attr-defined]
-            async for event in events:  # type: ignore[attr-defined]
-                await self._emit(event)
-                count += 1
-            outcome = "ok"
-        except WebSocketProblem as problem:
-            outcome = f"answered {problem.status} {problem.code}"
-            await self._send_problem(problem, message.req_id)
-        except asyncio.CancelledError:
-            if _cancelled_by_us():
-                raise
-            # The action awaited something another task cancelled: its failure, not a disconnect.
-            outcome = "failed"
-            await self._fail(message, started, count)
-        except (Exception, SystemExit, KeyboardInterrupt):
-            # SystemExit and KeyboardInterrupt raised by an action (argparse on client input, a
-            # sys.exit in shared code) are its failure too: left to propagate they end the server's
-            # process or its event loop. A real Ctrl-C reaches the server's own signal handler.
-            outcome = "failed"
-            await self._fail(message, started, count)
-        finally:
-            if outcome != "ok":
-                # An exhausted generator has nothing left to close.
-                await _close(events, message)
-            if outcome != "failed" and logger.isEnabledFor(logging.INFO):
-                logger.info(
-                    "action %r %s in %.1f ms (req_id=%s, events=%d)",
-                    message.action,
-                    outcome,
-                    _elapsed_ms(started),
-                    message.req_id,
-                    count,
-                    extra=_record(message, started, outcome, count),
-                )
-
-    async def _fail(self, message: WebSocketActionPayload, started: float, count: int) -> None:
-        """Log the exception being handled with who triggered it, and answer 500."""
-        record = _record(message, started, "failed", count)
-        record.update(websocket_id=self.websocket_id, user_id=str(self.context.user_id))
-        logger.exception(
-            "action %r failed after %.1f ms (req_id=%s, events=%d, connection=%s, user=%s)",
-            message.action,
-            _elapsed_ms(started),
-            message.req_id,
-            count,
-            self.websocket_id,
-            self.context.user_id,
-            extra=record,
-        )
-        await self._send_problem(InternalError(), message.req_id)
+        await run_action(action_class, message, self.context, emit=self._emit, answer=self._send_problem)
 
     async def _emit(self, event: EventPluginProtocol) -> None:
         own_id = self.context.websocket_id
@@ -512,40 +442,3 @@ def _exceeds(frame: str | bytes, limit: int) -> bool:
         return len(frame) > limit
     # A character takes at most 4 bytes in UTF-8: only long texts need counting.
     return len(frame) * 4 > limit and len(frame.encode("utf-8", "surrogatepass")) > limit
-
-
-def _cancelled_by_us() -> bool:
-    """Whether the running task itself is being cancelled (``close()`` cancels a connection's tasks)."""
-    task = asyncio.current_task()
-    return task is not None and task.cancelling() > 0
-
-
-def _elapsed_ms(started: float) -> float:
-    return (perf_counter() - started) * 1000
-
-
-def _record(message: WebSocketActionPayload, started: float, outcome: str, events: int) -> dict[str, object]:
-    """Structured fields of the per-action log record, for log handlers that index them."""
-    return {
-        "action": message.action,
-        "req_id": str(message.req_id),
-        "duration_ms": round(_elapsed_ms(started), 3),
-        "outcome": outcome,
-        "events": events,
-    }
-
-
-async def _close(events: object, message: WebSocketActionPayload) -> None:
-    """Close what ``execute`` returned now, rather than leave it to the garbage collector.
-
-    An async generator's ``finally`` blocks then run on this task, also when emitting one of its
-    events failed or the client went away; a coroutine returned by mistake is closed without a
-    "never awaited" warning. A failure while closing is logged: the request has been answered.
-    """
-    try:
-        if (aclose := getattr(events, "aclose", None)) is not None:
-            await aclose()
-        elif (close := getattr(events, "close", None)) is not None:
-            close()
-    except (Exception, SystemExit, KeyboardInterrupt):
-        logger.exception("action %r failed while closing (req_id=%s)", message.action, message.req_id)
