@@ -35,7 +35,6 @@ from beeflow_websocket.core._buffer import FrameBuffer
 from beeflow_websocket.core._execution import run_action
 from beeflow_websocket.core._wire import (
     decode_object,
-    encode_event,
     encode_problem,
     quoted,
     read_req_id,
@@ -53,7 +52,7 @@ from beeflow_websocket.core.problems import (
     UnknownAction,
     WebSocketProblem,
 )
-from beeflow_websocket.core.push import resolve_recipient
+from beeflow_websocket.core.routing import route
 from beeflow_websocket.core.settings import DEFAULT_SETTINGS, DispatcherSettings
 from beeflow_websocket.core.transport import SLOW_CONSUMER_CLOSE_CODE
 
@@ -400,17 +399,8 @@ class ConnectionDispatcher:
         await run_action(action_class, message, self.context, emit=self._emit, answer=self._send_problem)
 
     async def _emit(self, event: EventPluginProtocol) -> None:
-        own_id = self.context.websocket_id
-        websocket_ids, groups = await resolve_recipient(event)
-        outbound = encode_event(event)
-        if own_id in websocket_ids:
-            websocket_ids.remove(own_id)
-            await self._queue_out(outbound)
         try:
-            if websocket_ids:
-                await self.delivery.send_to_connections(websocket_ids, outbound)
-            for group in groups:
-                await self.delivery.send_to_group(group, outbound)
+            await route(event, self.delivery, own_id=self.context.websocket_id, own=self._queue_out)
         except DeliveryUnavailable as problem:
             # The action goes on: only the hand-over of this event failed, and the engine recovers.
             logger.error(

@@ -1,0 +1,76 @@
+"""One routing path: an event's recipient becomes connections and groups, the same for every sender.
+
+An action's events and a push from a view or a task both go through :func:`route`, so a pushed event
+reaches exactly the connections it would reach had an action yielded it. The asking connection's own
+events are handed to it directly (``own``), where its outbound queue gives them their ``seq``; every
+other connection and group is reached through the delivery engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
+
+from beeflow_websocket.core._wire import encode_event
+from beeflow_websocket.core.groups import Group
+from beeflow_websocket.core.recipient_registry import RecipientRegistryMeta
+from beeflow_websocket.core.recipients.websocket import WebSocketRecipient
+
+if TYPE_CHECKING:
+    from beeflow_websocket.core.event_registry import EventPluginProtocol
+    from beeflow_websocket.core.transport import Delivery, OutboundEvent
+
+__all__ = ["resolve_recipient", "route"]
+
+
+async def resolve_recipient(event: EventPluginProtocol) -> tuple[list[str], list[str]]:
+    """Resolve an event's recipient into connection ids and group names, each once.
+
+    Raises:
+        RecipientMapDoesNotExist: No resolver is registered under the event's ``recipient``.
+        InvalidGroupName: A group recipient names a group that is not allowed.
+    """
+    resolver = RecipientRegistryMeta.registry[event.recipient]
+    if resolver is WebSocketRecipient:
+        # The built-in resolver names the connection its id names: the answer to most requests.
+        return [event.recipient_id], []
+    websocket_ids: dict[str, None] = {}
+    groups: dict[str, None] = {}
+    for target in await resolver().resolve(event.recipient_id):
+        if isinstance(target, Group):
+            groups[target.name] = None
+        else:
+            websocket_ids[target] = None
+    return list(websocket_ids), list(groups)
+
+
+async def route(
+    event: EventPluginProtocol,
+    delivery: Delivery,
+    *,
+    own_id: str | None = None,
+    own: Callable[[OutboundEvent], Awaitable[None]] | None = None,
+) -> OutboundEvent:
+    """Send ``event`` to every connection its recipient resolves to; return what was sent.
+
+    Args:
+        event: The event.
+        delivery: Reaches connections and groups, in this process or others.
+        own_id: The connection that produced the event, if any.
+        own: Hands the event to that connection itself, when the recipient names it.
+
+    Raises:
+        RecipientMapDoesNotExist: No resolver is registered under the event's ``recipient``.
+        InvalidGroupName: A group recipient names a group that is not allowed.
+        DeliveryUnavailable: The engine could not take the event (what ``own`` got stays delivered).
+    """
+    websocket_ids, groups = await resolve_recipient(event)
+    outbound = encode_event(event)
+    if own is not None and own_id in websocket_ids:
+        websocket_ids.remove(own_id)
+        await own(outbound)
+    if websocket_ids:
+        await delivery.send_to_connections(websocket_ids, outbound)
+    for group in groups:
+        await delivery.send_to_group(group, outbound)
+    return outbound
