@@ -59,11 +59,11 @@ class NoticeRequest(BaseModel):
 async def notify_user(user_id: PositiveInt, body: NoticeRequest) -> None:
     """Push a notice to every open tab of a user (the demo does not authenticate HTTP requests)."""
     notice = Notice(text=body.text, via=f"POST /users/{user_id}/notices")
-    await aemit_event(app, NoticeEvent(recipient="user", recipient_id=user_id, payload=notice))
+    await aemit_event(NoticeEvent(recipient="user", recipient_id=user_id, payload=notice), app=app)
 
 
 @app.post("/rooms/{room}/notices", status_code=status.HTTP_204_NO_CONTENT)
 async def notify_room(room: Annotated[str, PathParameter(pattern=ROOM_PATTERN)], body: NoticeRequest) -> None:
     """Push a notice to every tab in a room."""
     notice = Notice(text=body.text, via=f"POST /rooms/{room}/notices")
-    await aemit_event(app, NoticeEvent(recipient="group", recipient_id=room_group(room), payload=notice))
+    await aemit_event(NoticeEvent(recipient="group", recipient_id=room_group(room), payload=notice), app=app)

@@ -17,8 +17,8 @@ class Announcement(Event, name="announcement"):
 
 async def main() -> None:
     app = FastAPI()
-    await aemit_event(app, Announcement(recipient="user", recipient_id=7, payload={}))
-    await aemit_event(app, Announcement(recipient="group", recipient_id="room", payload={}))
+    await aemit_event(Announcement(recipient="user", recipient_id=7, payload={}), app=app)
+    await aemit_event(Announcement(recipient="group", recipient_id="room", payload={}), app=app)
 
 
 anyio.run(main)

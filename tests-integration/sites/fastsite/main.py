@@ -62,7 +62,7 @@ class Push(BaseModel):
 async def push(body: Push) -> None:
     """Server push from an HTTP endpoint (async form)."""
     await aemit_event(
-        app, Said(recipient=body.recipient, recipient_id=body.recipient_id, payload={"text": body.text})
+        Said(recipient=body.recipient, recipient_id=body.recipient_id, payload={"text": body.text}), app=app
     )
 
 
@@ -70,5 +70,5 @@ async def push(body: Push) -> None:
 def push_sync(body: Push) -> None:
     """Server push from a synchronous endpoint, which FastAPI runs in a worker thread."""
     emit_event(
-        app, Said(recipient=body.recipient, recipient_id=body.recipient_id, payload={"text": body.text})
+        Said(recipient=body.recipient, recipient_id=body.recipient_id, payload={"text": body.text}), app=app
     )
