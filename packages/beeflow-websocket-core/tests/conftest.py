@@ -4,19 +4,13 @@ from pathlib import Path
 
 import pytest
 
-from beeflow_websocket.core.action_registry import ActionRegistryMeta
-from beeflow_websocket.core.event_registry import EventRegistryMeta
-from beeflow_websocket.core.recipient_registry import RecipientRegistryMeta
+from beeflow_websocket.core.testing import isolated_registries
 
 
 @pytest.fixture(autouse=True)
-def isolated_registries() -> Iterator[None]:
+def isolated() -> Iterator[None]:
     """Forget the plugin classes a test defines, so that tests cannot see each other's."""
-    with (
-        ActionRegistryMeta.registry.isolated(),
-        EventRegistryMeta.registry.isolated(),
-        RecipientRegistryMeta.registry.isolated(),
-    ):
+    with isolated_registries():
         yield
 
 

@@ -35,3 +35,23 @@ async def test_a_closed_client_is_no_longer_reachable() -> None:
 
     assert "gone" not in other.connections
     assert client.websocket_id != other.websocket_id
+
+
+def test_isolated_registries_forgets_the_classes_defined_inside_and_keeps_the_built_ins() -> None:
+    from beeflow_websocket.core.action_registry import ActionRegistryMeta
+    from beeflow_websocket.core.recipient_registry import RecipientRegistryMeta
+    from beeflow_websocket.core.testing import isolated_registries
+
+    with isolated_registries():
+
+        class Inside(metaclass=ActionRegistryMeta, name="inside"):
+            pass
+
+        class Team(metaclass=RecipientRegistryMeta, name="inside-team"):
+            pass
+
+        assert "inside" in ActionRegistryMeta.registry
+
+    assert "inside" not in ActionRegistryMeta.registry
+    assert "inside-team" not in RecipientRegistryMeta.registry
+    assert "health" in ActionRegistryMeta.registry

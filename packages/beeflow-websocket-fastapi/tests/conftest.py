@@ -4,20 +4,15 @@ from pathlib import Path
 
 import pytest
 
-from beeflow_websocket.core.action_registry import ActionRegistryMeta
-from beeflow_websocket.core.event_registry import EventRegistryMeta
-from beeflow_websocket.core.recipient_registry import RecipientRegistryMeta
+from beeflow_websocket.core.testing import isolated_registries
 
 type Layout = Callable[[dict[str, str]], None]
 
 
 @pytest.fixture(autouse=True)
-def isolated_registries() -> Iterator[None]:
-    with (
-        ActionRegistryMeta.registry.isolated(),
-        EventRegistryMeta.registry.isolated(),
-        RecipientRegistryMeta.registry.isolated(),
-    ):
+def isolated() -> Iterator[None]:
+    """Forget the plugin classes a test defines, so that tests cannot see each other's."""
+    with isolated_registries():
         yield
 
 

@@ -14,20 +14,43 @@ other, and each other's users and groups, as connections of one server process d
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from uuid import UUID, uuid4
 
 from pydantic import JsonValue
 from pydantic_core import from_json, to_json
 
-from beeflow_websocket.core.action_registry import UserId
+from beeflow_websocket.core.action_registry import ActionRegistryMeta, UserId
 from beeflow_websocket.core.dispatcher import ConnectionDispatcher
+from beeflow_websocket.core.event_registry import EventRegistryMeta
 from beeflow_websocket.core.local import LocalConnections
+from beeflow_websocket.core.recipient_registry import RecipientRegistryMeta
 from beeflow_websocket.core.settings import DEFAULT_SETTINGS, DispatcherSettings
 
-__all__ = ["ActionTestClient"]
+__all__ = ["ActionTestClient", "isolated_registries"]
 
 type Frame = dict[str, JsonValue]
+
+
+@contextmanager
+def isolated_registries() -> Iterator[None]:
+    """Forget the actions, events and recipients registered inside the block, built-ins restored.
+
+    Classes register when they are defined and stay registered for the rest of the process; wrap a
+    test (or make an autouse fixture of it) so that tests cannot see each other's classes::
+
+        @pytest.fixture(autouse=True)
+        def _isolated() -> Iterator[None]:
+            with isolated_registries():
+                yield
+    """
+    with (
+        ActionRegistryMeta.registry.isolated(),
+        EventRegistryMeta.registry.isolated(),
+        RecipientRegistryMeta.registry.isolated(),
+    ):
+        yield
 
 
 class ActionTestClient:
