@@ -255,3 +255,7 @@ async def test_a_client_that_stops_reading_is_closed_while_the_others_keep_recei
     finally:
         stalled.close()
         server.stop()
+
+    # The healthy reader got every event while the stalled one was closed (1013, logged).
+    assert received == 300
+    assert "closing connection" in server.output()

@@ -124,6 +124,8 @@ CASES = [
     ],
 ]
 
+CASE = {case.name: case for case in CASES}
+
 
 def normalise(frame: dict[str, Any], connection_id: str) -> dict[str, Any]:
     """Replace what differs by nature between runs: msg_id, and this connection's id."""
@@ -176,9 +178,9 @@ async def test_every_adapter_answers_with_the_same_frames(sites: dict[str, Serve
 
 
 async def test_the_expected_frames_of_the_typed_and_domain_cases(sites: dict[str, Server]) -> None:
-    reserved = (await run(sites["django"], CASES[5]))[0]
-    invalid = (await run(sites["flask"], CASES[6]))[0]
-    refused = (await run(sites["fastapi"], CASES[7]))[1]
+    reserved = (await run(sites["django"], CASE["typed-action"]))[0]
+    invalid = (await run(sites["flask"], CASE["typed-action-invalid-payload"]))[0]
+    refused = (await run(sites["fastapi"], CASE["domain-error"]))[1]
 
     assert reserved["payload"] == {
         "seat": "12A",
