@@ -39,9 +39,9 @@ class Node:
         self.engine = RedisDelivery(f"redis://127.0.0.1:{port}/0", self.local, timeout=0.5)
 
     def client(self, user_id: int, websocket_id: str) -> ActionTestClient:
-        client = ActionTestClient(user_id=user_id, websocket_id=websocket_id, connections=self.local)
-        client.dispatcher.delivery = self.engine
-        return client
+        return ActionTestClient(
+            user_id=user_id, websocket_id=websocket_id, connections=self.local, delivery=self.engine
+        )
 
 
 @pytest.fixture

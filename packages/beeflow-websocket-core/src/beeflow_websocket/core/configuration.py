@@ -11,8 +11,10 @@ import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypedDict
+from uuid import uuid4
 
 from beeflow_websocket.core.autodiscover import CONVENTIONAL_MODULES, autodiscover_for_caller
+from beeflow_websocket.core.lifecycle import ConnectionLifecycle
 from beeflow_websocket.core.local import LocalConnections
 from beeflow_websocket.core.origins import checked_origins, origin_allowed
 from beeflow_websocket.core.settings import (
@@ -25,8 +27,9 @@ from beeflow_websocket.core.settings import (
 )
 
 if TYPE_CHECKING:
+    from beeflow_websocket.core.action_registry import UserId
     from beeflow_websocket.core.redis_delivery import RedisDelivery
-    from beeflow_websocket.core.transport import Delivery
+    from beeflow_websocket.core.transport import Delivery, Transport
 
 __all__ = ["AdapterOptions", "AdapterState", "check_option_names", "configure_adapter"]
 
@@ -97,6 +100,24 @@ class AdapterState:
     def delivery(self) -> Delivery:
         """The engine that reaches every connection: Redis when configured, else this process's."""
         return self.redis if self.redis is not None else self.connections
+
+    def connection(
+        self, transport: Transport, *, user_id: UserId, websocket_id: str | None = None, path: str
+    ) -> ConnectionLifecycle:
+        """Serve one connection of this application for the duration of an ``async with`` block.
+
+        See :class:`~beeflow_websocket.core.lifecycle.ConnectionLifecycle`; ``websocket_id`` is a random
+        UUID unless given.
+        """
+        return ConnectionLifecycle(
+            transport,
+            delivery=self.delivery,
+            connections=self.connections,
+            websocket_id=websocket_id or str(uuid4()),
+            user_id=user_id,
+            path=path,
+            settings=self.settings,
+        )
 
 
 def check_option_names(options: Mapping[str, object], function: str = "configure_beeflow_websocket") -> None:

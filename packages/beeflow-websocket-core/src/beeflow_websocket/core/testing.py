@@ -15,18 +15,19 @@ other, and each other's users and groups, as connections of one server process d
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from contextlib import AsyncExitStack, contextmanager
 from uuid import UUID, uuid4
 
 from pydantic import JsonValue
 from pydantic_core import from_json, to_json
 
 from beeflow_websocket.core.action_registry import ActionRegistryMeta, UserId
-from beeflow_websocket.core.dispatcher import ConnectionDispatcher
 from beeflow_websocket.core.event_registry import EventRegistryMeta
+from beeflow_websocket.core.lifecycle import ConnectionLifecycle
 from beeflow_websocket.core.local import LocalConnections
 from beeflow_websocket.core.recipient_registry import RecipientRegistryMeta
 from beeflow_websocket.core.settings import DEFAULT_SETTINGS, DispatcherSettings
+from beeflow_websocket.core.transport import Delivery
 
 __all__ = ["ActionTestClient", "isolated_registries"]
 
@@ -62,6 +63,9 @@ class ActionTestClient:
         path: The connection path, the ``instance`` of error frames.
         settings: Protocol settings, as an adapter would pass them.
         connections: Shared with other clients to let events reach them; a private one by default.
+        delivery: The engine that reaches other connections and groups (a
+            :class:`~beeflow_websocket.core.redis_delivery.RedisDelivery` over ``connections``, say);
+            ``connections`` itself by default.
     """
 
     def __init__(
@@ -72,21 +76,27 @@ class ActionTestClient:
         path: str = "/ws/",
         settings: DispatcherSettings = DEFAULT_SETTINGS,
         connections: LocalConnections | None = None,
+        delivery: Delivery | None = None,
     ) -> None:
         self.connections = connections if connections is not None else LocalConnections()
         self.raw_frames: list[str] = []
         self.closed_with: tuple[int, str] | None = None
         """The close code and reason, when the server closed the connection."""
-        self.dispatcher = ConnectionDispatcher(
+        self._lifecycle = ConnectionLifecycle(
             _MemoryTransport(self),
-            delivery=self.connections,
+            delivery=delivery if delivery is not None else self.connections,
+            connections=self.connections,
             websocket_id=websocket_id or f"test.{uuid4().hex}",
             user_id=user_id,
             path=path,
             settings=settings,
         )
+        self.dispatcher = self._lifecycle.dispatcher
+        # Reachable by id from the start: a test may address a client that has sent nothing yet.
+        # Opening (on the first send) adds it again, which changes nothing, and joins its user's group.
         self.connections.add(self.dispatcher)
         self._opened = False
+        self._open = AsyncExitStack()
 
     @property
     def websocket_id(self) -> str:
@@ -116,13 +126,13 @@ class ActionTestClient:
         return req_id
 
     async def open(self) -> None:
-        """Connect: join the user's group, so that events for this user reach the client.
+        """Connect: become reachable and join the user's group, as a served connection does.
 
         Sending opens the client too; open it explicitly to receive before sending anything.
         """
         if not self._opened:
             self._opened = True
-            await self.dispatcher.open()
+            await self._open.enter_async_context(self._lifecycle)
 
     async def send_frame(self, frame: str | bytes) -> None:
         """Send a raw text (``str``) or binary (``bytes``) frame, valid or not; wait until it is handled."""
@@ -142,8 +152,8 @@ class ActionTestClient:
 
     async def close(self) -> None:
         """Disconnect: running actions are stopped, and other connections can no longer reach this one."""
-        self.connections.discard(self.dispatcher)
-        await self.dispatcher.close()
+        await self.open()  # one that never opened ends the same way: forgotten and closed
+        await self._open.aclose()
 
 
 class _MemoryTransport:

@@ -8,6 +8,7 @@ Mount it at any path::
 from __future__ import annotations
 
 import logging
+from contextlib import AsyncExitStack
 from typing import Any, Final
 from uuid import uuid4
 
@@ -16,6 +17,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from beeflow_websocket.core.access_token import selected_subprotocol
 from beeflow_websocket.core.dispatcher import ConnectionDispatcher
+from beeflow_websocket.core.lifecycle import ConnectionLifecycle
 from beeflow_websocket.core.problems import DeliveryUnavailable
 from beeflow_websocket.core.transport import OutboundEvent
 from beeflow_websocket.django.configuration import dispatcher_settings
@@ -57,6 +59,7 @@ class WebSocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     """
 
     dispatcher: ConnectionDispatcher | None = None
+    _lifecycle: AsyncExitStack | None = None
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Route a message to its handler, checking for stale database connections only when due.
@@ -76,21 +79,21 @@ class WebSocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         if user is None or not getattr(user, "is_authenticated", False):
             await self.close()
             return
-        self.dispatcher = ConnectionDispatcher(
+        lifecycle = ConnectionLifecycle(
             _ChannelsTransport(self),
             delivery=ChannelLayerDelivery(self.channel_layer),
+            connections=None,  # the channel layer reaches every connection, this process's too
             # Without a channel layer there is no channel name, and no other connection to reach.
             websocket_id=getattr(self, "channel_name", None) or f"local.{uuid4().hex}",
             user_id=user.id,
             path=self.scope.get("path", ""),
             settings=dispatcher_settings(),
         )
+        self._lifecycle = AsyncExitStack()
         try:
-            # Reachable (in its user's group) before the client learns it is connected.
-            await self.dispatcher.open()
+            self.dispatcher = await self._lifecycle.enter_async_context(lifecycle)
         except DeliveryUnavailable:
             # Without its user's group the connection would miss events: refuse, the client retries.
-            await self.dispatcher.close()
             await self.close()
             return
         await self.accept(selected_subprotocol(self.scope.get("subprotocols") or ()))
@@ -102,8 +105,8 @@ class WebSocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
 
     async def disconnect(self, code: int) -> None:
         """The client has gone: stop the connection's running actions."""
-        if self.dispatcher is not None:
-            await self.dispatcher.close()
+        if self._lifecycle is not None:
+            await self._lifecycle.aclose()
 
     async def beeflow_event(self, message: dict[str, Any]) -> None:
         """Deliver an event another connection routed here through the channel layer."""

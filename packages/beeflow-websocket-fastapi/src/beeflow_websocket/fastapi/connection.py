@@ -5,13 +5,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Coroutine
 from typing import Any, Final
-from uuid import uuid4
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from beeflow_websocket.core.access_token import read_access_token, selected_subprotocol
 from beeflow_websocket.core.action_registry import UserId
-from beeflow_websocket.core.dispatcher import ConnectionDispatcher
 from beeflow_websocket.fastapi.configuration import adapter_state
 
 __all__ = ["get_access_token", "handle_beeflow_websocket"]
@@ -68,27 +66,18 @@ async def handle_beeflow_websocket(
         logger.warning("refused a connection from origin %r", websocket.headers.get("origin"))
         await websocket.close(code=1008)
         return
-    dispatcher = ConnectionDispatcher(
-        _StarletteTransport(websocket),
-        delivery=state.delivery,
-        websocket_id=websocket_id or str(uuid4()),
-        user_id=user_id,
-        path=websocket.url.path,
-        settings=state.settings,
-    )
-    state.connections.add(dispatcher)
-    try:
-        # Reachable (in its user's group, subscribed) before the client learns it is connected.
-        await dispatcher.open()
+    transport = _StarletteTransport(websocket)
+    path = websocket.url.path
+    async with state.connection(
+        transport, user_id=user_id, websocket_id=websocket_id, path=path
+    ) as dispatcher:
         await websocket.accept(subprotocol=selected_subprotocol(subprotocols))
-        while True:
-            message = await websocket.receive()
-            if message["type"] == "websocket.disconnect":
-                return
-            text = message.get("text")
-            await dispatcher.receive(text if text is not None else message.get("bytes") or b"")
-    except WebSocketDisconnect:
-        logger.debug("connection %s closed", dispatcher.websocket_id)
-    finally:
-        state.connections.discard(dispatcher)
-        await dispatcher.close()
+        try:
+            while True:
+                message = await websocket.receive()
+                if message["type"] == "websocket.disconnect":
+                    return
+                text = message.get("text")
+                await dispatcher.receive(text if text is not None else message.get("bytes") or b"")
+        except WebSocketDisconnect:
+            logger.debug("connection %s closed", dispatcher.websocket_id)

@@ -1,0 +1,183 @@
+"""What waits to be written to one connection, who writes it, and when its client counts as gone.
+
+Every frame goes through one :class:`Outbox` and is written by one writer at a time, so frames
+never interleave and ``seq`` follows the order of writing. There are three ways in, each measured:
+
+- :meth:`Outbox.send` for the connection's own answers: written in the caller's task when nothing
+  is queued and nobody writes (the usual single answer, no task started), else queued, waiting for
+  room: only the connection's own worker waits there, so a slow client slows only itself;
+- :meth:`Outbox.offer` for an event from elsewhere when there is room now (a sender with many
+  receivers offers to all, then waits only for the full ones, together);
+- :meth:`Outbox.deliver` for an event from elsewhere that waits for room, up to the slow-consumer
+  policy: a client to which nothing at all could be written for ``slow_consumer_timeout`` has
+  stopped reading, and the outbox reports it stalled. Progress, not a full queue at one instant,
+  tells a stalled client from a slow one.
+
+A writer task is started only when frames are queued, eagerly, and ends when the queue is empty.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Final
+
+from beeflow_websocket.core._buffer import FrameBuffer
+from beeflow_websocket.core._tasks import start_eagerly
+
+if TYPE_CHECKING:
+    from beeflow_websocket.core.protocol import ConnectionProtocol
+    from beeflow_websocket.core.transport import OutboundEvent, Transport
+
+__all__ = ["Outbox"]
+
+logger: Final = logging.getLogger("beeflow_websocket.core.dispatcher")
+
+
+class Outbox:
+    """The outbound queue of one connection and its one writer.
+
+    Args:
+        transport: Writes frames to the connection.
+        protocol: Numbers each frame as it is written, and says whether the connection is open.
+        limit: How many frames may wait to be written.
+        stall_timeout: Seconds without progress after which a waiting event counts its client gone.
+        on_stalled: Called once the client has stopped reading; the connection must be closed.
+        connection_id: Names the connection in log records.
+    """
+
+    __slots__ = (
+        "_connection_id",
+        "_frames",
+        "_limit",
+        "_on_stalled",
+        "_protocol",
+        "_stall_timeout",
+        "_transport",
+        "_writer",
+        "_writing",
+    )
+
+    def __init__(
+        self,
+        transport: Transport,
+        protocol: ConnectionProtocol,
+        *,
+        limit: int,
+        stall_timeout: float,
+        on_stalled: Callable[[], None],
+        connection_id: str,
+    ) -> None:
+        self._connection_id = connection_id
+        self._limit = limit
+        self._transport = transport
+        self._protocol = protocol
+        self._stall_timeout = stall_timeout
+        self._on_stalled = on_stalled
+        # Events wait unnumbered; the protocol numbers each as it is written.
+        self._frames: FrameBuffer[str | OutboundEvent] = FrameBuffer(limit)
+        self._writer: asyncio.Task[None] | None = None
+        self._writing = False
+
+    async def send(self, frame: str | OutboundEvent) -> None:
+        """Write a frame of the connection's own; it waits for room, never counting as stalled."""
+        if not self._protocol.open:
+            return
+        if not self._writing and self._frames.empty():
+            # Nothing queued and nobody writing: write it here, without queueing it.
+            self._writing = True
+            try:
+                await self._transport.send(self._protocol.frame(frame))
+            except Exception:
+                self._gone()
+            finally:
+                self._writing = False
+            self._write_soon()  # what arrived from elsewhere meanwhile
+            return
+        if self._frames.full():
+            await self._frames.put(frame)
+        else:
+            self._frames.put_nowait(frame)
+        if not self._writing:
+            self._writing = True
+            await self._write_frames()
+
+    def offer(self, event: OutboundEvent) -> bool:
+        """Queue ``event`` if there is room now; ``False`` if not. Dropped (``True``) once closing."""
+        if not self._protocol.open:
+            return True
+        if self._frames.full() or self._frames.waiting():
+            return False  # never ahead of those already waiting for room
+        self._frames.put_nowait(event)
+        self._write_soon()
+        return True
+
+    async def deliver(self, event: OutboundEvent) -> None:
+        """Queue ``event``, waiting for room while the client makes progress; report it stalled if not."""
+        if self.offer(event):
+            return
+        while True:
+            written = self._protocol.written
+            try:
+                await asyncio.wait_for(self._frames.put(event), self._stall_timeout)
+            except TimeoutError:
+                if not self._protocol.open:
+                    return
+                if self._protocol.written == written:  # nothing written for the whole timeout
+                    self._stalled()
+                    return
+            else:
+                break
+        self._write_soon()
+
+    async def join(self) -> None:
+        """Wait until every frame queued so far has been written (or dropped)."""
+        await self._frames.join()
+
+    async def stop(self) -> None:
+        """Stop the writer: the connection is closing and frames still queued are dropped."""
+        writer = self._writer
+        if writer is not None:
+            writer.cancel()
+            await asyncio.gather(writer, return_exceptions=True)
+
+    def _write_soon(self) -> None:
+        """Start the writer unless it is running; it writes until the queue is empty."""
+        if self._writing or self._frames.empty():
+            return
+        self._writing = True
+        writer = start_eagerly(self._write_frames())
+        if not writer.done():
+            self._writer = writer
+
+    async def _write_frames(self) -> None:
+        try:
+            while not self._frames.empty():
+                frame = self._frames.get_nowait()
+                try:
+                    if self._protocol.open:
+                        await self._transport.send(self._protocol.frame(frame))
+                except Exception:
+                    self._gone()
+                finally:
+                    self._frames.task_done()
+        finally:
+            self._writing = False
+            self._writer = None
+
+    def _stalled(self) -> None:
+        logger.warning(
+            "closing connection %s: nothing could be written to it for %.1f s while %d frames waited; "
+            "its client is not reading",
+            self._connection_id,
+            self._stall_timeout,
+            self._limit,
+        )
+        self._protocol.closing()
+        self._on_stalled()
+
+    def _gone(self) -> None:
+        """A write failed: the connection is gone; the adapter notices and closes it."""
+        logger.debug("connection %s went away while being written to", self._connection_id, exc_info=True)
+        self._protocol.closing()

@@ -1,0 +1,210 @@
+"""The request protocol of one connection, as pure decisions: no I/O, no event loop, no tasks.
+
+A :class:`ConnectionProtocol` turns what arrives into what to do, and what to send into frames: a
+frame from the client becomes a :class:`Request` to run or a :class:`Rejection` to answer; an event
+for this connection becomes a frame with the next ``seq``; a problem becomes an error frame. It
+owns the connection's state and ``seq``, the only counter of frames, so the runtime around it
+(:mod:`beeflow_websocket.core.dispatcher`) only schedules and moves frames. Being synchronous, it is
+tested frame by frame without an event loop, and importing it loads no ``asyncio``.
+
+The state only moves forward, ``OPEN`` to ``CLOSING`` to ``CLOSED``: a connection that is closing
+is sent nothing more, and a caller that tries is told which state it expected and which it found.
+"""
+
+from __future__ import annotations
+
+import enum
+import logging
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Final
+
+from beeflow_websocket.core._wire import (
+    decode_object,
+    encode_problem,
+    quoted,
+    read_req_id,
+    stamp,
+    validate_envelope,
+)
+from beeflow_websocket.core.action_registry import ActionRegistryMeta
+from beeflow_websocket.core.exceptions import ActionDoesNotExist, BeeflowWebSocketError
+from beeflow_websocket.core.problems import (
+    InternalError,
+    InvalidMessage,
+    MessageTooLarge,
+    UnknownAction,
+    WebSocketProblem,
+)
+from beeflow_websocket.core.settings import DEFAULT_SETTINGS, DispatcherSettings
+
+if TYPE_CHECKING:
+    from uuid import UUID
+
+    from beeflow_websocket.core.payloads import WebSocketActionPayload
+    from beeflow_websocket.core.transport import OutboundEvent
+
+__all__ = ["ConnectionProtocol", "ConnectionState", "InvalidState", "Rejection", "Request"]
+
+logger: Final = logging.getLogger("beeflow_websocket.core.dispatcher")
+
+
+class ConnectionState(enum.Enum):
+    """Where a connection is in its life; it only moves forward."""
+
+    OPEN = "open"
+    """Frames are received and sent."""
+    CLOSING = "closing"
+    """The client left, stopped reading, or a write failed: nothing more is sent or handled."""
+    CLOSED = "closed"
+    """Its actions are stopped and it has left its groups."""
+
+
+class InvalidState(BeeflowWebSocketError):
+    """A step was asked of the protocol in a state that does not allow it: a bug in its caller."""
+
+    def __init__(self, expected: ConnectionState, got: ConnectionState) -> None:
+        super().__init__(f"expected {expected.name}, got {got.name}")
+        self.expected = expected
+        self.got = got
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    """A valid request for a registered action: what the runtime runs."""
+
+    action_class: type
+    message: WebSocketActionPayload
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A frame that cannot be run, and the problem that answers it (to ``req_id`` when readable)."""
+
+    problem: WebSocketProblem
+    req_id: UUID | None
+
+
+class ConnectionProtocol:
+    """The protocol state and decisions of one connection.
+
+    Args:
+        path: The connection path, sent as ``instance`` in error frames.
+        settings: The size limit and the problem ``type`` base the frames depend on.
+    """
+
+    __slots__ = ("_seq", "_state", "_written", "path", "settings")
+
+    def __init__(self, *, path: str, settings: DispatcherSettings = DEFAULT_SETTINGS) -> None:
+        self.path = path
+        self.settings = settings
+        self._state = ConnectionState.OPEN
+        self._seq = 0
+        self._written = 0
+
+    @property
+    def state(self) -> ConnectionState:
+        """Where the connection is in its life."""
+        return self._state
+
+    @property
+    def open(self) -> bool:
+        """Whether frames are still received and sent."""
+        return self._state is ConnectionState.OPEN
+
+    @property
+    def seq(self) -> int:
+        """The ``seq`` of the last event frame this connection was sent; 0 before the first."""
+        return self._seq
+
+    @property
+    def written(self) -> int:
+        """How many frames have been handed to the transport: progress, for telling a stalled client."""
+        return self._written
+
+    def receive(self, frame: str | bytes) -> Request | Rejection:
+        """Decide what one frame from the client asks for.
+
+        Checks the size, decodes the JSON, validates the envelope and looks the action up; a frame
+        that fails any of them is rejected with the problem that says why, answered to its
+        ``req_id`` whenever one can be read.
+
+        Raises:
+            InvalidState: The connection is not open.
+        """
+        self._expect_open()
+        req_id: UUID | None = None
+        try:
+            limit = self.settings.max_message_size
+            if _exceeds(frame, limit):
+                raise MessageTooLarge(f"The message is larger than {limit} bytes.")
+            data = decode_object(frame)
+            try:
+                message = validate_envelope(data)
+            except InvalidMessage:
+                req_id = read_req_id(data)
+                raise
+            req_id = message.req_id
+            try:
+                return Request(ActionRegistryMeta.registry[message.action], message)
+            except ActionDoesNotExist:
+                raise UnknownAction(
+                    f"No action is registered under the name {quoted(message.action)}."
+                ) from None
+        except WebSocketProblem as problem:
+            return Rejection(problem, req_id)
+
+    def frame(self, item: str | OutboundEvent) -> str:
+        """The frame to write now: an event gets the next ``seq``, the only place one is given.
+
+        Numbering at write time keeps ``seq`` in the order the client receives frames, whatever
+        order their producers got room in.
+
+        Raises:
+            InvalidState: The connection is not open.
+        """
+        self._expect_open()
+        self._written += 1
+        if isinstance(item, str):
+            return item
+        self._seq += 1
+        return stamp(item, self._seq)
+
+    def problem_frame(self, problem: WebSocketProblem, req_id: UUID | None) -> str:
+        """An error frame for ``problem``; a 500 when its extension members are not JSON."""
+        base_url = self.settings.problem_type_base_url
+        try:
+            return encode_problem(problem, req_id=req_id, instance=self.path, problem_type_base_url=base_url)
+        except ValueError:
+            logger.exception(
+                "problem %s has extension members JSON cannot carry (req_id=%s)", problem.code, req_id
+            )
+            return encode_problem(
+                InternalError(), req_id=req_id, instance=self.path, problem_type_base_url=base_url
+            )
+
+    def closing(self) -> None:
+        """Stop receiving and sending: the client left, stopped reading, or a write failed."""
+        if self._state is ConnectionState.OPEN:
+            self._state = ConnectionState.CLOSING
+
+    def closed(self) -> None:
+        """The connection is torn down.
+
+        Raises:
+            InvalidState: It was never marked closing.
+        """
+        if self._state is not ConnectionState.CLOSING:
+            raise InvalidState(ConnectionState.CLOSING, self._state)
+        self._state = ConnectionState.CLOSED
+
+    def _expect_open(self) -> None:
+        if self._state is not ConnectionState.OPEN:
+            raise InvalidState(ConnectionState.OPEN, self._state)
+
+
+def _exceeds(frame: str | bytes, limit: int) -> bool:
+    """Whether the frame is larger than ``limit`` bytes, counting text as UTF-8."""
+    if isinstance(frame, bytes) or len(frame) > limit:
+        return len(frame) > limit
+    # A character takes at most 4 bytes in UTF-8: only long texts need counting.
+    return len(frame) * 4 > limit and len(frame.encode("utf-8", "surrogatepass")) > limit
