@@ -43,7 +43,7 @@ async def test_inside_the_block_the_connection_is_reachable_and_in_its_user_grou
     async with state.connection(Sink(), user_id=7, websocket_id="c1", path="/ws/") as dispatcher:
         assert "c1" in state.connections
         assert state.connections.members(user_group(7)) == {"c1"}
-        assert dispatcher.protocol.state is ConnectionState.OPEN
+        assert dispatcher.protocol.open
 
     assert "c1" not in state.connections
     assert state.connections.members(user_group(7)) == frozenset()
