@@ -6,15 +6,18 @@ access-token handshake.
 """
 
 import json
+import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 from uuid import uuid4
 
 import anyio
+import anyio.lowlevel
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import InvalidStatus
+from websockets.typing import Subprotocol
 
 from serving import Server
 
@@ -137,3 +140,39 @@ async def test_a_missing_or_bad_token_refuses_the_handshake(served: Server) -> N
         with pytest.raises(InvalidStatus):
             async with connect(served.url(), subprotocols=subprotocols, origin=ORIGIN, open_timeout=10):  # type: ignore[arg-type]
                 pass
+
+
+async def test_large_frames_stay_whole_while_the_client_pings_without_pause(served: Server) -> None:
+    """The server answers pings (on Flask, from simple-websocket's own thread) while it streams large
+    frames: a pong written inside a half-written frame would break the client's framing."""
+    text = "p" * 200_000
+    # A small receive buffer keeps the server's writes partial, so that pongs fall due mid-frame.
+    sock = socket.create_connection(("127.0.0.1", served.port))
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    subprotocols: list[Subprotocol] = [Subprotocol("access-token"), Subprotocol("user-1")]
+    async with connect(served.url(), sock=sock, subprotocols=subprotocols, origin=ORIGIN) as ws:
+        pinging = True
+
+        async def ping() -> int:
+            sent = 0
+            while pinging and sent < 5_000:
+                await ws.ping()
+                sent += 1
+                await anyio.lowlevel.checkpoint()
+            return sent
+
+        async with anyio.create_task_group() as group:
+            pings: list[int] = []
+            group.start_soon(lambda: _collect(ping, pings))
+            echoes = [await request(ws, "echo", {"text": text, "n": n}) for n in range(30)]
+            pinging = False
+        [health] = await request(ws, "health")
+
+    assert [echo["payload"] for [echo] in echoes] == [{"text": text, "n": n} for n in range(30)]
+    assert [echo["seq"] for [echo] in echoes] == list(range(1, 31))
+    assert health["seq"] == 31
+    assert pings[0] > 30
+
+
+async def _collect(work: Any, into: list[int]) -> None:
+    into.append(await work())

@@ -2,10 +2,11 @@
 
 import asyncio
 import threading
+import time
 
 import pytest
 
-from beeflow_websocket.flask._bridge import EventLoopThread
+from beeflow_websocket.flask._bridge import EventLoopThread, Feed
 
 
 async def where() -> tuple[asyncio.AbstractEventLoop, str]:
@@ -66,3 +67,47 @@ def test_a_stopped_bridge_starts_a_new_loop_when_used_again() -> None:
     bridge.stop()
 
     assert first is not second
+
+
+def test_a_feed_keeps_order_and_holds_the_thread_while_its_consumer_is_held_up() -> None:
+    bridge = EventLoopThread()
+    taken: list[str] = []
+    put: list[str] = []
+
+    async def make_gate() -> asyncio.Event:
+        return asyncio.Event()
+
+    gate = bridge.run(make_gate())
+
+    async def consume(item: str) -> None:
+        if item == "block":
+            await gate.wait()  # a dispatcher whose queue is full
+        taken.append(item)
+
+    feed = Feed(bridge.loop, consume)
+
+    def produce() -> None:
+        for item in ("a", "block"):
+            feed.put(item)
+            put.append(item)
+        time.sleep(0.2)
+        for item in ("b", "c", "d"):
+            feed.put(item)
+            put.append(item)
+
+    producer = threading.Thread(target=produce)
+    try:
+        producer.start()
+        time.sleep(0.5)
+        held = (list(taken), list(put))
+        bridge.loop.call_soon_threadsafe(gate.set)
+        producer.join(5)
+        for _ in range(100):
+            if len(taken) == 5:
+                break
+            time.sleep(0.01)
+    finally:
+        bridge.stop()
+
+    assert held == (["a"], ["a", "block"])  # the thread waits at "b", holding nothing more
+    assert taken == ["a", "block", "b", "c", "d"]
