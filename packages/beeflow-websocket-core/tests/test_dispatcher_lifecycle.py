@@ -9,9 +9,9 @@ import pytest
 from pydantic_core import from_json, to_json
 
 from beeflow_websocket.core.action_registry import ActionContext, ActionRegistryMeta
+from beeflow_websocket.core.delivery.local import LocalConnections
 from beeflow_websocket.core.dispatcher import ConnectionDispatcher
 from beeflow_websocket.core.event_registry import Event
-from beeflow_websocket.core.local import LocalConnections
 from beeflow_websocket.core.payloads import WebSocketActionPayload
 from beeflow_websocket.core.settings import DispatcherSettings
 from beeflow_websocket.core.transport import OutboundEvent

@@ -6,9 +6,9 @@ import pytest
 from pydantic import JsonValue
 
 from beeflow_websocket.core.action_registry import ActionContext, ActionRegistryMeta
+from beeflow_websocket.core.delivery.local import LocalConnections
 from beeflow_websocket.core.event_registry import Event
 from beeflow_websocket.core.groups import Group, checked_group_name, user_group
-from beeflow_websocket.core.local import LocalConnections
 from beeflow_websocket.core.payloads import WebSocketActionPayload
 from beeflow_websocket.core.problems import DeliveryUnavailable, InvalidGroupName
 from beeflow_websocket.core.push import emit, resolve_recipient

@@ -5,9 +5,9 @@ from collections.abc import Collection
 import pytest
 
 from beeflow_websocket.core.configuration import AdapterState
+from beeflow_websocket.core.delivery.local import LocalConnections
 from beeflow_websocket.core.groups import user_group
 from beeflow_websocket.core.lifecycle import ConnectionLifecycle
-from beeflow_websocket.core.local import LocalConnections
 from beeflow_websocket.core.problems import DeliveryUnavailable
 from beeflow_websocket.core.protocol import ConnectionState
 from beeflow_websocket.core.settings import DEFAULT_SETTINGS

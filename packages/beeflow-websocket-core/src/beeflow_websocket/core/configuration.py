@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, TypedDict
 from uuid import uuid4
 
 from beeflow_websocket.core.autodiscover import CONVENTIONAL_MODULES, autodiscover_for_caller
+from beeflow_websocket.core.delivery.local import LocalConnections
 from beeflow_websocket.core.lifecycle import ConnectionLifecycle
-from beeflow_websocket.core.local import LocalConnections
 from beeflow_websocket.core.origins import checked_origins, origin_allowed
 from beeflow_websocket.core.settings import (
     DEFAULT_MAX_CONCURRENT_ACTIONS,
@@ -28,7 +28,7 @@ from beeflow_websocket.core.settings import (
 
 if TYPE_CHECKING:
     from beeflow_websocket.core.action_registry import UserId
-    from beeflow_websocket.core.redis_delivery import RedisDelivery
+    from beeflow_websocket.core.delivery.redis import RedisDelivery
     from beeflow_websocket.core.transport import Delivery, Transport
 
 __all__ = ["AdapterOptions", "AdapterState", "check_option_names", "configure_adapter"]
@@ -202,7 +202,7 @@ def configure_adapter[S: AdapterState](
     )
     if redis_url is not None:
         # Imported here: the Redis engine needs the optional redis extra.
-        from beeflow_websocket.core.redis_delivery import RedisDelivery
+        from beeflow_websocket.core.delivery.redis import RedisDelivery
 
         state.redis = RedisDelivery(redis_url, state.connections, channel_prefix=redis_channel_prefix)
     return state

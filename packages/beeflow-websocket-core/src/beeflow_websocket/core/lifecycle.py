@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from types import TracebackType
 
     from beeflow_websocket.core.action_registry import UserId
-    from beeflow_websocket.core.local import LocalConnections
+    from beeflow_websocket.core.delivery.local import LocalConnections
     from beeflow_websocket.core.settings import DispatcherSettings
     from beeflow_websocket.core.transport import Delivery, Transport
 

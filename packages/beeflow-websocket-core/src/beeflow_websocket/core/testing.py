@@ -8,7 +8,7 @@ real client would receive::
         frames = await client.request("echo", {"text": "hi"})
         assert frames[0]["payload"] == {"text": "hi"}
 
-Several clients that share one :class:`~beeflow_websocket.core.local.LocalConnections` reach each
+Several clients that share one :class:`~beeflow_websocket.core.delivery.local.LocalConnections` reach each
 other, and each other's users and groups, as connections of one server process do.
 """
 
@@ -22,9 +22,9 @@ from pydantic import JsonValue
 from pydantic_core import from_json, to_json
 
 from beeflow_websocket.core.action_registry import ActionRegistryMeta, UserId
+from beeflow_websocket.core.delivery.local import LocalConnections
 from beeflow_websocket.core.event_registry import EventRegistryMeta
 from beeflow_websocket.core.lifecycle import ConnectionLifecycle
-from beeflow_websocket.core.local import LocalConnections
 from beeflow_websocket.core.recipient_registry import RecipientRegistryMeta
 from beeflow_websocket.core.settings import DEFAULT_SETTINGS, DispatcherSettings
 from beeflow_websocket.core.transport import Delivery
@@ -64,7 +64,7 @@ class ActionTestClient:
         settings: Protocol settings, as an adapter would pass them.
         connections: Shared with other clients to let events reach them; a private one by default.
         delivery: The engine that reaches other connections and groups (a
-            :class:`~beeflow_websocket.core.redis_delivery.RedisDelivery` over ``connections``, say);
+            :class:`~beeflow_websocket.core.delivery.redis.RedisDelivery` over ``connections``, say);
             ``connections`` itself by default.
     """
 

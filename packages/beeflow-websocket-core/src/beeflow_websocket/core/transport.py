@@ -4,7 +4,7 @@ The dispatcher decides what to send; two small interfaces carry it out:
 
 - a :class:`Transport` writes to the one connection it serves, and can close it;
 - a :class:`Delivery` engine reaches any connection or group of the deployment: the connections of
-  this process (:class:`~beeflow_websocket.core.local.LocalConnections`), or of every process
+  this process (:class:`~beeflow_websocket.core.delivery.local.LocalConnections`), or of every process
   through Redis or a Channels channel layer.
 """
 

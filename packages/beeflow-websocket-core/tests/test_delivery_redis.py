@@ -8,9 +8,10 @@ from pathlib import Path
 import pytest
 import redis.asyncio as redis
 
-from beeflow_websocket.core.local import LocalConnections
+from beeflow_websocket.core.delivery.local import LocalConnections
+from beeflow_websocket.core.delivery.redis import RedisDelivery
 from beeflow_websocket.core.problems import DeliveryUnavailable
-from beeflow_websocket.core.redis_delivery import RedisDelivery
+from beeflow_websocket.core.redis_delivery import RedisDelivery as RedisDeliveryKept
 from beeflow_websocket.core.testing import ActionTestClient
 from beeflow_websocket.core.transport import OutboundEvent
 
@@ -134,3 +135,7 @@ async def test_malformed_messages_are_ignored(
     )
 
     assert caplog.text.count("ignored a malformed message") == 2
+
+
+def test_the_engine_keeps_its_0_4_import_path() -> None:
+    assert RedisDeliveryKept is RedisDelivery

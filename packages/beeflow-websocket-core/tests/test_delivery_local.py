@@ -4,8 +4,8 @@ import time
 
 import pytest
 
+from beeflow_websocket.core.delivery.local import LocalConnections
 from beeflow_websocket.core.dispatcher import ConnectionDispatcher
-from beeflow_websocket.core.local import LocalConnections
 from beeflow_websocket.core.settings import DispatcherSettings
 from beeflow_websocket.core.transport import OutboundEvent
 
@@ -53,7 +53,7 @@ async def test_send_to_connections_delivers_to_live_ones() -> None:
 
 
 async def test_gone_connections_are_dropped_with_a_debug_record(caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level(logging.DEBUG, logger="beeflow_websocket.core.local")
+    caplog.set_level(logging.DEBUG, logger="beeflow_websocket.core.delivery.local")
 
     await LocalConnections().send_to_connections(["gone"], EVENT)
 
@@ -174,3 +174,10 @@ async def test_a_slow_reader_that_keeps_reading_is_not_closed() -> None:
         await member.wait_idle()
 
     assert len(reader.frames) == 150
+
+
+def test_the_engines_keep_their_0_4_import_paths() -> None:
+    from beeflow_websocket.core.delivery.local import LocalConnections as Moved
+    from beeflow_websocket.core.local import LocalConnections as Kept
+
+    assert Kept is Moved

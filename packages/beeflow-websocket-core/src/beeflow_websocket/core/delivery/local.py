@@ -1,0 +1,89 @@
+"""Delivery between the connections of one process: the default engine, with nothing to install.
+
+FastAPI and Flask keep their live connections here unless they are configured with Redis (which
+uses it for the local part), and so does the in-memory test client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Collection
+from typing import TYPE_CHECKING, Final
+
+if TYPE_CHECKING:
+    from beeflow_websocket.core.dispatcher import ConnectionDispatcher
+    from beeflow_websocket.core.transport import OutboundEvent
+
+__all__ = ["LocalConnections"]
+
+# The logger keeps the name it was documented under (docs/en/logging.md).
+logger: Final = logging.getLogger("beeflow_websocket.core.delivery.local")
+
+
+class LocalConnections:
+    """The live connections of one process, by connection id, and the groups they are in."""
+
+    def __init__(self) -> None:
+        self._dispatchers: dict[str, ConnectionDispatcher] = {}
+        self._groups: dict[str, set[str]] = {}
+
+    def __contains__(self, websocket_id: object) -> bool:
+        return websocket_id in self._dispatchers
+
+    def __len__(self) -> int:
+        return len(self._dispatchers)
+
+    def add(self, dispatcher: ConnectionDispatcher) -> None:
+        """Make a connection reachable.
+
+        Raises:
+            ValueError: Another live connection already has this id.
+        """
+        websocket_id = dispatcher.websocket_id
+        if self._dispatchers.setdefault(websocket_id, dispatcher) is not dispatcher:
+            raise ValueError(f"a live connection already has the id {websocket_id!r}")
+
+    def discard(self, dispatcher: ConnectionDispatcher) -> None:
+        """Forget a connection that has closed; does nothing when it is not registered."""
+        if self._dispatchers.get(dispatcher.websocket_id) is dispatcher:
+            del self._dispatchers[dispatcher.websocket_id]
+
+    def members(self, group: str) -> frozenset[str]:
+        """The ids of this process's connections in ``group``."""
+        return frozenset(self._groups.get(group, ()))
+
+    async def send_to_connections(self, websocket_ids: Collection[str], event: OutboundEvent) -> None:
+        """Deliver ``event`` to each connection of ``websocket_ids`` that lives in this process.
+
+        Every connection with room takes the event at once; those whose outbound queue is full are
+        waited for together, so stalled receivers cost the others one ``slow_consumer_timeout`` at
+        most, however many there are.
+        """
+        full = []
+        for websocket_id in websocket_ids:
+            dispatcher = self._dispatchers.get(websocket_id)
+            if dispatcher is None:
+                logger.debug("dropped an event for connection %s: not connected here", websocket_id)
+            elif not dispatcher.offer(event):
+                full.append(dispatcher)
+        if len(full) == 1:
+            await full[0].deliver(event)
+        elif full:
+            await asyncio.gather(*(dispatcher.deliver(event) for dispatcher in full))
+
+    async def send_to_group(self, group: str, event: OutboundEvent) -> None:
+        """Deliver ``event`` to every connection of this process in ``group``."""
+        await self.send_to_connections(tuple(self._groups.get(group, ())), event)
+
+    async def add_to_group(self, group: str, websocket_id: str) -> None:
+        """Put a connection into a group."""
+        self._groups.setdefault(group, set()).add(websocket_id)
+
+    async def remove_from_group(self, group: str, websocket_id: str) -> None:
+        """Take a connection out of a group; an empty group is forgotten."""
+        members = self._groups.get(group)
+        if members is not None:
+            members.discard(websocket_id)
+            if not members:
+                del self._groups[group]

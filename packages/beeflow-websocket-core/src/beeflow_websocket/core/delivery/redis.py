@@ -1,0 +1,240 @@
+"""Delivery across processes and machines through Redis pub/sub (the ``redis`` extra).
+
+Each process keeps its own connections and group memberships in a
+:class:`~beeflow_websocket.core.delivery.local.LocalConnections` and subscribes, on one Redis connection, to
+the channels it has members for: one channel per group (a user's connections form a group too) and
+one shared channel for events addressed to single connections. An event is delivered to this
+process's connections directly and published once for the others; each message names the process
+that sent it, which skips it when it comes back.
+
+When Redis is unreachable, publishing raises
+:class:`~beeflow_websocket.core.problems.DeliveryUnavailable` (the sender gets a 503 frame) and the
+subscriber keeps reconnecting (every half second at most); once Redis is back, it subscribes to every
+channel it needs again and delivery resumes by itself. Connections of this process keep reaching
+each other throughout. Redis pub/sub does not store messages: an event published in the moment after
+Redis returns, before another process has subscribed again, does not reach that process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Collection
+from typing import Final
+from uuid import uuid4
+
+try:
+    import redis.asyncio as redis
+    from redis.exceptions import RedisError
+except ModuleNotFoundError as missing:  # pragma: no cover - exercised in a subprocess by the tests
+    if missing.name != "redis":
+        raise
+    raise ModuleNotFoundError(
+        "delivery through Redis (redis_url=...) needs redis-py, which the redis extra installs: "
+        'uv add "beeflow-websocket[redis]" (or "beeflow-websocket-core[redis]")',
+        name="redis",
+    ) from missing
+
+from beeflow_websocket.core.delivery.local import LocalConnections
+from beeflow_websocket.core.problems import DeliveryUnavailable
+from beeflow_websocket.core.transport import OutboundEvent
+
+__all__ = ["RedisDelivery"]
+
+# The logger keeps the name it was documented under (docs/en/logging.md).
+logger: Final = logging.getLogger("beeflow_websocket.core.redis_delivery")
+
+_RETRY_DELAYS: Final = (0.05, 0.1, 0.25, 0.5)
+_POLL_TIMEOUT: Final = 1.0
+
+
+class RedisDelivery:
+    """A :class:`~beeflow_websocket.core.transport.Delivery` engine over Redis pub/sub.
+
+    Args:
+        url: The Redis URL, such as ``redis://127.0.0.1:6379/0``.
+        local: This process's connections.
+        channel_prefix: Prefix of every Redis channel; applications sharing one Redis each need their
+            own.
+        timeout: Seconds a Redis operation may take before it counts as failed.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        local: LocalConnections,
+        *,
+        channel_prefix: str = "beeflow-websocket",
+        timeout: float = 2.0,
+    ) -> None:
+        self.url = url
+        self.local = local
+        self.channel_prefix = channel_prefix
+        self.timeout = timeout
+        self.node = uuid4().hex
+        self._client: redis.Redis | None = None
+        self._pubsub: redis.client.PubSub | None = None
+        self._listener: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lock: asyncio.Lock | None = None
+        self._wanted: set[str] = {self._connections_channel}
+
+    @property
+    def _connections_channel(self) -> str:
+        return f"{self.channel_prefix}:connections"
+
+    def _group_channel(self, group: str) -> str:
+        return f"{self.channel_prefix}:group:{group}"
+
+    async def send_to_connections(self, websocket_ids: Collection[str], event: OutboundEvent) -> None:
+        """Deliver to this process's connections; publish for the rest."""
+        here = [websocket_id for websocket_id in websocket_ids if websocket_id in self.local]
+        elsewhere = [websocket_id for websocket_id in websocket_ids if websocket_id not in self.local]
+        if here:
+            await self.local.send_to_connections(here, event)
+        if elsewhere:
+            await self._publish(self._connections_channel, event, ids=elsewhere)
+
+    async def send_to_group(self, group: str, event: OutboundEvent) -> None:
+        """Deliver to this process's members of ``group``; publish for the other processes."""
+        await self.local.send_to_group(group, event)
+        await self._publish(self._group_channel(group), event)
+
+    async def add_to_group(self, group: str, websocket_id: str) -> None:
+        """Record the membership here, and make sure this process hears the group's channel.
+
+        The subscription is made before this returns, so an event published right after a join
+        reaches the new member. While Redis is down the membership is kept here and subscribed to
+        when the connection to Redis is back.
+        """
+        await self.local.add_to_group(group, websocket_id)
+        channel = self._group_channel(group)
+        if channel not in self._wanted:
+            self._wanted.add(channel)
+            try:
+                pubsub, fresh = await self._subscription()
+                if not fresh:
+                    await pubsub.subscribe(channel)
+            except (RedisError, OSError):
+                logger.debug("could not subscribe to %s now; it is subscribed on reconnect", channel)
+        self._start()
+
+    async def remove_from_group(self, group: str, websocket_id: str) -> None:
+        """Drop the membership; stop hearing the group once no connection here is in it."""
+        await self.local.remove_from_group(group, websocket_id)
+        channel = self._group_channel(group)
+        if not self.local.members(group) and channel in self._wanted:
+            self._wanted.discard(channel)
+            await self._unsubscribe(channel)
+
+    async def close(self) -> None:
+        """Stop listening and close the Redis connections."""
+        if self._listener is not None:
+            self._listener.cancel()
+            await asyncio.gather(self._listener, return_exceptions=True)
+            self._listener = None
+        await self._reset()
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+    def _redis(self) -> redis.Redis:
+        loop = asyncio.get_running_loop()
+        if self._client is None or self._loop is not loop:
+            # A client belongs to the loop it was made on; a new loop (a new test client) gets its own.
+            self._client = redis.Redis.from_url(
+                self.url, socket_timeout=self.timeout, socket_connect_timeout=self.timeout
+            )
+            self._loop = loop
+            self._listener = None
+            self._pubsub = None
+            self._lock = asyncio.Lock()
+        return self._client
+
+    async def _subscription(self) -> tuple[redis.client.PubSub, bool]:
+        """The subscription every channel of this process is heard on; ``True`` when just made."""
+        self._redis()
+        lock = self._lock or asyncio.Lock()
+        self._lock = lock
+        async with lock:
+            if self._pubsub is not None:
+                return self._pubsub, False
+            pubsub = self._redis().pubsub(ignore_subscribe_messages=True)
+            await pubsub.subscribe(*self._wanted)
+            self._pubsub = pubsub
+            return pubsub, True
+
+    async def _publish(self, channel: str, event: OutboundEvent, *, ids: list[str] | None = None) -> None:
+        message = {"origin": self.node, "req_id": event.req_id, "body": event.body}
+        if ids is not None:
+            message["ids"] = ids  # type: ignore[assignment]
+        try:
+            await self._redis().publish(channel, json.dumps(message))
+        except (RedisError, OSError) as error:
+            logger.error(
+                "Redis at %s is unreachable; an event for %s was not handed over: %s",
+                self.url,
+                channel,
+                error,
+            )
+            raise DeliveryUnavailable() from error
+
+    def _start(self) -> None:
+        self._redis()
+        if self._listener is None or self._listener.done():
+            self._listener = asyncio.get_running_loop().create_task(
+                self._listen(), name="beeflow-websocket redis"
+            )
+
+    async def _unsubscribe(self, channel: str) -> None:
+        if self._pubsub is not None:
+            try:
+                await self._pubsub.unsubscribe(channel)
+            except (RedisError, OSError):
+                logger.debug("could not unsubscribe from %s now", channel)
+
+    async def _listen(self) -> None:
+        failures = 0
+        while True:
+            try:
+                pubsub, _ = await self._subscription()
+                if failures:
+                    logger.warning(
+                        "Redis at %s is reachable again; delivery between processes resumed", self.url
+                    )
+                failures = 0
+                while True:
+                    message = await pubsub.get_message(timeout=_POLL_TIMEOUT)
+                    if message is not None:
+                        await self._handle(message)
+            except (RedisError, OSError) as error:
+                if not failures:
+                    logger.error("lost Redis at %s (%s); reconnecting", self.url, error)
+                await self._reset()
+                await asyncio.sleep(_RETRY_DELAYS[min(failures, len(_RETRY_DELAYS) - 1)])
+                failures += 1
+
+    async def _reset(self) -> None:
+        pubsub, self._pubsub = self._pubsub, None
+        if pubsub is not None:
+            try:
+                await pubsub.aclose()  # type: ignore[no-untyped-call]
+            except (RedisError, OSError):
+                logger.debug("closing a broken Redis subscription failed", exc_info=True)
+
+    async def _handle(self, message: dict[str, object]) -> None:
+        try:
+            data = json.loads(message["data"])  # type: ignore[arg-type]
+            if data["origin"] == self.node:
+                return
+            event = OutboundEvent(req_id=data["req_id"], body=data["body"])
+        except (ValueError, KeyError, TypeError):
+            logger.warning("ignored a malformed message on %s", message.get("channel"))
+            return
+        channel = message["channel"]
+        channel = channel.decode() if isinstance(channel, bytes) else str(channel)
+        if channel == self._connections_channel:
+            await self.local.send_to_connections([i for i in data.get("ids", ()) if i in self.local], event)
+        else:
+            await self.local.send_to_group(channel.removeprefix(f"{self.channel_prefix}:group:"), event)
