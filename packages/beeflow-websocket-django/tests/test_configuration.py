@@ -1,11 +1,9 @@
-from dataclasses import fields
-
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
 
 from beeflow_websocket.core.autodiscover import CONVENTIONAL_MODULES
-from beeflow_websocket.core.settings import DispatcherSettings
+from beeflow_websocket.core.options import OPTIONS, Option
 from beeflow_websocket.django import configuration
 
 
@@ -67,12 +65,20 @@ def test_a_wrong_type_is_improperly_configured(name: str, value: object, read: o
         read()  # type: ignore[operator]
 
 
-@pytest.mark.parametrize("field", [field.name for field in fields(DispatcherSettings)])
-def test_every_protocol_setting_is_read_from_its_django_setting(field: str) -> None:
-    default = getattr(DispatcherSettings(), field)
-    value = "https://example.com/p" if field == "problem_type_base_url" else default * 2 + 1
+@pytest.mark.parametrize("entry", [entry for entry in OPTIONS if entry.django], ids=lambda entry: entry.name)
+def test_every_option_of_the_table_is_read_from_its_django_setting(entry: Option) -> None:
+    with override_settings(**{entry.django_setting: entry.example}):
+        read = configuration.options()[entry.name]
+        settings = configuration.dispatcher_settings()
+        modules = (configuration.autodiscover_modules(), configuration.autodiscover_packages())
 
-    with override_settings(**{configuration.setting_name(field): value}):
-        read = getattr(configuration.dispatcher_settings(), field)
+    assert read == entry.example
+    assert entry.django_setting == configuration.setting_name(entry.name)
+    if entry.protocol:
+        assert getattr(settings, entry.name) == entry.example
+    if entry.name.startswith("autodiscover_"):
+        assert entry.example in modules
 
-    assert read == value
+
+def test_django_reads_no_setting_outside_the_table() -> None:
+    assert set(configuration.options()) == {entry.name for entry in OPTIONS if entry.django}

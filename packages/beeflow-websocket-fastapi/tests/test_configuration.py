@@ -5,6 +5,7 @@ import pytest
 from fastapi import FastAPI
 
 from beeflow_websocket.core.action_registry import ActionRegistryMeta
+from beeflow_websocket.core.options import OPTIONS, Option
 from beeflow_websocket.core.settings import DEFAULT_SETTINGS
 from beeflow_websocket.fastapi import configure_beeflow_websocket
 from beeflow_websocket.fastapi.configuration import AdapterState, adapter_state
@@ -162,3 +163,16 @@ def test_a_limit_given_as_text_is_a_value_error() -> None:
 
     with pytest.raises(ValueError, match="max_message_size must be a positive integer"):
         configure_beeflow_websocket(FastAPI(), max_message_size="1MB")  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("entry", [entry for entry in OPTIONS if entry.keyword], ids=lambda entry: entry.name)
+def test_every_keyword_of_the_table_is_taken_and_reaches_the_connections(entry: Option) -> None:
+    app = FastAPI()
+    keywords = {"autodiscover": False, entry.name: entry.example}
+
+    configure_beeflow_websocket(app, **keywords)  # type: ignore[arg-type]
+
+    state = adapter_state(app)
+    assert state.options[entry.name] == entry.example
+    if entry.protocol:
+        assert getattr(state.settings, entry.name) == entry.example

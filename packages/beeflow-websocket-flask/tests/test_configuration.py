@@ -1,6 +1,7 @@
 import pytest
 from flask import Flask
 
+from beeflow_websocket.core.options import OPTIONS, Option
 from beeflow_websocket.core.settings import DEFAULT_SETTINGS
 from beeflow_websocket.flask import configure_beeflow_websocket
 from beeflow_websocket.flask.configuration import AdapterState, adapter_state
@@ -81,3 +82,16 @@ def test_an_unknown_keyword_names_the_public_function() -> None:
         TypeError, match=r"^configure_beeflow_websocket\(\) got an unexpected keyword argument 'bogus'$"
     ):
         configure_beeflow_websocket(Flask(__name__), bogus=1)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("entry", [entry for entry in OPTIONS if entry.keyword], ids=lambda entry: entry.name)
+def test_every_keyword_of_the_table_is_taken_and_reaches_the_connections(entry: Option) -> None:
+    app = Flask("options")
+    keywords = {"autodiscover": False, entry.name: entry.example}
+
+    configure_beeflow_websocket(app, **keywords)  # type: ignore[arg-type]
+
+    state = adapter_state(app)
+    assert state.options[entry.name] == entry.example
+    if entry.protocol:
+        assert getattr(state.settings, entry.name) == entry.example

@@ -10,21 +10,16 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, TypedDict
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Final, TypedDict, Unpack
 from uuid import uuid4
 
-from beeflow_websocket.core.autodiscover import CONVENTIONAL_MODULES, autodiscover_for_caller
+from beeflow_websocket.core.autodiscover import autodiscover_for_caller
 from beeflow_websocket.core.delivery.local import LocalConnections
 from beeflow_websocket.core.lifecycle import ConnectionLifecycle
+from beeflow_websocket.core.options import OPTIONS, checked_module_names, protocol_settings
 from beeflow_websocket.core.origins import checked_origins, origin_allowed
-from beeflow_websocket.core.settings import (
-    DEFAULT_MAX_CONCURRENT_ACTIONS,
-    DEFAULT_MAX_MESSAGE_SIZE,
-    DEFAULT_MAX_OUTBOUND_MESSAGES,
-    DEFAULT_MAX_PENDING_MESSAGES,
-    DEFAULT_SETTINGS,
-    DispatcherSettings,
-)
+from beeflow_websocket.core.settings import DEFAULT_SETTINGS, DispatcherSettings
 
 if TYPE_CHECKING:
     from beeflow_websocket.core.action_registry import UserId
@@ -49,8 +44,10 @@ class AdapterOptions(TypedDict, total=False):
             are handled one after another, in order).
         max_pending_messages: Frames that may wait for an action slot (default 32) before the adapter
             stops reading from the client.
-        max_outbound_messages: Frames that may wait to be written to a connection (default 256); a
-            client that stops reading is closed with 1013 once they are all taken.
+        max_outbound_messages: Frames that may wait to be written to a connection (default 256).
+        slow_consumer_timeout: Seconds (default 2.0) a connection's outbound queue may make no
+            progress while an event waits for room, before its client counts as not reading and is
+            closed with 1013.
         redis_url: A Redis URL (``redis://host:6379/0``) to reach connections, users and groups in every
             process and instance; needs the ``redis`` extra. ``None`` (the default) reaches the
             connections of this process only.
@@ -70,9 +67,13 @@ class AdapterOptions(TypedDict, total=False):
     max_concurrent_actions: int
     max_pending_messages: int
     max_outbound_messages: int
+    slow_consumer_timeout: float
     redis_url: str | None
     redis_channel_prefix: str
     allowed_origins: Iterable[str] | None
+
+
+_KEYWORDS: Final = frozenset(entry.name for entry in OPTIONS if entry.keyword)
 
 
 @dataclass(slots=True)
@@ -84,6 +85,8 @@ class AdapterState:
         connections: The live connections of this process.
         redis: The Redis engine, when the application is configured with a Redis URL.
         autodiscovered: The plugin modules autodiscovery imported, by name.
+        allowed_origins: The browser origins that may connect; ``None`` for the default rule.
+        options: Every keyword's value, as configured or by default.
     """
 
     settings: DispatcherSettings = DEFAULT_SETTINGS
@@ -91,6 +94,7 @@ class AdapterState:
     redis: RedisDelivery | None = None
     autodiscovered: tuple[str, ...] = ()
     allowed_origins: frozenset[str] | None = None
+    options: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
 
     def origin_allowed(self, origin: str | None, *, host: str | None, token_offered: bool) -> bool:
         """Whether a handshake from ``origin`` to ``host`` may open a connection of this application."""
@@ -121,70 +125,48 @@ class AdapterState:
 
 
 def check_option_names(options: Mapping[str, object], function: str = "configure_beeflow_websocket") -> None:
-    """Refuse a keyword that :class:`AdapterOptions` does not define, naming the public function.
+    """Refuse a keyword that the table of options does not define, naming the public function.
 
     Raises:
         TypeError: As Python would for the public function: ``configure_beeflow_websocket() got an
             unexpected keyword argument 'x'``, not for the internal one it calls.
     """
     for name in options:
-        if name not in AdapterOptions.__annotations__:
+        if name not in _KEYWORDS:
             raise TypeError(f"{function}() got an unexpected keyword argument {name!r}")
 
 
 def configure_adapter[S: AdapterState](
-    state_class: type[S],
-    *,
-    caller_depth: int,
-    problem_type_base_url: str | None = None,
-    autodiscover: bool = True,
-    autodiscover_modules: Iterable[str] = CONVENTIONAL_MODULES,
-    autodiscover_packages: Iterable[str] | None = None,
-    max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
-    max_concurrent_actions: int = DEFAULT_MAX_CONCURRENT_ACTIONS,
-    max_pending_messages: int = DEFAULT_MAX_PENDING_MESSAGES,
-    max_outbound_messages: int = DEFAULT_MAX_OUTBOUND_MESSAGES,
-    redis_url: str | None = None,
-    redis_channel_prefix: str = "beeflow-websocket",
-    allowed_origins: Iterable[str] | None = None,
+    state_class: type[S], *, caller_depth: int, **options: Unpack[AdapterOptions]
 ) -> S:
     """Check the adapter keywords, autodiscover for the caller, and build the application's state.
+
+    Every keyword is an entry of :data:`~beeflow_websocket.core.options.OPTIONS`, which gives its
+    default.
 
     Args:
         state_class: The adapter's state class (``AdapterState`` or a subclass of it).
         caller_depth: How many frames above this function's caller the application's code is
             (1 when an adapter's ``configure_beeflow_websocket`` calls this directly).
-        problem_type_base_url: See :class:`AdapterOptions`, as are the other keywords.
-        autodiscover: Whether to import plugin modules now.
-        autodiscover_modules: The conventional module names to look for.
-        autodiscover_packages: Packages to import whole.
-        max_message_size: Largest inbound frame in bytes.
-        max_concurrent_actions: Actions of one connection that may run at once.
-        max_pending_messages: Frames that may wait for an action slot.
-        max_outbound_messages: Frames that may wait to be written to a connection.
-        redis_url: A Redis URL to reach connections in every process.
-        redis_channel_prefix: Prefix of the Redis channels.
-        allowed_origins: Browser origins that may connect; ``None`` for the default rule.
+        **options: See :class:`AdapterOptions`.
 
     Returns:
         The state to keep on the application.
 
     Raises:
-        TypeError: A keyword has the wrong type.
+        TypeError: A keyword is unknown, or has the wrong type.
         ValueError: A limit is not a positive integer, or the base URL is blank.
     """
+    check_option_names(options)
+    values: dict[str, object] = {entry.name: entry.default for entry in OPTIONS if entry.keyword}
+    values.update(options)
+    autodiscover = values["autodiscover"]
     if not isinstance(autodiscover, bool):
         raise TypeError(f"autodiscover must be True or False, got {autodiscover!r}")
-    module_names = _names("autodiscover_modules", autodiscover_modules)
-    packages = _names("autodiscover_packages", autodiscover_packages or ())
-    settings = DispatcherSettings(
-        problem_type_base_url=problem_type_base_url,
-        max_message_size=max_message_size,
-        max_concurrent_actions=max_concurrent_actions,
-        max_pending_messages=max_pending_messages,
-        max_outbound_messages=max_outbound_messages,
-    )
-    origins = checked_origins(allowed_origins)
+    module_names = checked_module_names("autodiscover_modules", values["autodiscover_modules"])
+    packages = checked_module_names("autodiscover_packages", values["autodiscover_packages"] or ())
+    settings = protocol_settings(values)
+    origins = checked_origins(values["allowed_origins"])  # type: ignore[arg-type]
     modules = []
     if autodiscover:
         caller = sys._getframe(caller_depth + 1).f_globals
@@ -199,21 +181,13 @@ def configure_adapter[S: AdapterState](
         settings=settings,
         autodiscovered=tuple(module.__name__ for module in modules),
         allowed_origins=origins,
+        options=MappingProxyType(values),
     )
+    redis_url = values["redis_url"]
     if redis_url is not None:
         # Imported here: the Redis engine needs the optional redis extra.
         from beeflow_websocket.core.delivery.redis import RedisDelivery
 
-        state.redis = RedisDelivery(redis_url, state.connections, channel_prefix=redis_channel_prefix)
+        prefix = values["redis_channel_prefix"]
+        state.redis = RedisDelivery(redis_url, state.connections, channel_prefix=prefix)  # type: ignore[arg-type]
     return state
-
-
-def _names(keyword: str, value: object) -> tuple[str, ...]:
-    # A lone string is iterable too, and would be read as one-letter module names.
-    if isinstance(value, str) or not isinstance(value, Iterable):
-        raise TypeError(f"{keyword} must be a list or tuple of module names, got {value!r}")
-    names = tuple(value)
-    for name in names:
-        if not isinstance(name, str) or not name.strip():
-            raise TypeError(f"{keyword} must hold non-blank module names, got {name!r}")
-    return names

@@ -1,29 +1,18 @@
 """Django settings of Beeflow WebSocket, read and checked in one place.
 
-| Setting | Default | Meaning |
-| --- | --- | --- |
-| ``BEEFLOW_WEBSOCKET_PROBLEM_TYPE_BASE_URL`` | ``None`` | Base of the Problem Details ``type``. |
-| ``BEEFLOW_WEBSOCKET_AUTODISCOVER`` | ``True`` | Import plugin modules of installed apps at startup. |
-| ``BEEFLOW_WEBSOCKET_AUTODISCOVER_MODULES`` | the six conventional modules | Module names looked for. |
-| ``BEEFLOW_WEBSOCKET_AUTODISCOVER_PACKAGES`` | ``()`` | Packages imported whole. |
-| ``BEEFLOW_WEBSOCKET_MAX_MESSAGE_SIZE`` | 1 MiB | Largest inbound frame, in bytes. |
-| ``BEEFLOW_WEBSOCKET_MAX_CONCURRENT_ACTIONS`` | 1 | Actions of one connection that may run at once. |
-| ``BEEFLOW_WEBSOCKET_MAX_PENDING_MESSAGES`` | 32 | Frames that may wait for an action slot. |
-| ``BEEFLOW_WEBSOCKET_MAX_OUTBOUND_MESSAGES`` | 256 | Frames that may wait to be written to a connection. |
-| ``BEEFLOW_WEBSOCKET_SLOW_CONSUMER_TIMEOUT`` | 2.0 | Seconds a full outbound queue may stay full. |
-
-A value of the wrong type raises ``ImproperlyConfigured`` naming the setting.
+Every option of :data:`beeflow_websocket.core.options.OPTIONS` that Django reads is the setting
+``BEEFLOW_WEBSOCKET_<NAME>``: ``PROBLEM_TYPE_BASE_URL``, ``AUTODISCOVER``, ``AUTODISCOVER_MODULES``,
+``AUTODISCOVER_PACKAGES``, ``MAX_MESSAGE_SIZE``, ``MAX_CONCURRENT_ACTIONS``, ``MAX_PENDING_MESSAGES``,
+``MAX_OUTBOUND_MESSAGES`` and ``SLOW_CONSUMER_TIMEOUT`` (docs/en/django.md gives each one's meaning
+and default). A value of the wrong type raises ``ImproperlyConfigured`` naming the setting.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import fields
-
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
-from beeflow_websocket.core.autodiscover import CONVENTIONAL_MODULES
+from beeflow_websocket.core.options import OPTIONS, checked_module_names, option, protocol_settings
 from beeflow_websocket.core.settings import DispatcherSettings
 
 __all__ = [
@@ -31,57 +20,57 @@ __all__ = [
     "autodiscover_modules",
     "autodiscover_packages",
     "dispatcher_settings",
+    "options",
     "setting_name",
 ]
 
 
+def options() -> dict[str, object]:
+    """Every option Django reads, by option name: the setting's value, or the option's default."""
+    return {
+        entry.name: getattr(settings, entry.django_setting, entry.default)
+        for entry in OPTIONS
+        if entry.django
+    }
+
+
 def dispatcher_settings() -> DispatcherSettings:
-    """Build the protocol settings from the ``BEEFLOW_WEBSOCKET_*`` settings.
-
-    Every field of :class:`DispatcherSettings` is read from ``BEEFLOW_WEBSOCKET_<FIELD>``: the names
-    derive from the one definition, so no setting can be documented and then not read.
-    """
-    values: dict[str, object] = {}
-    for field in fields(DispatcherSettings):
-        name = setting_name(field.name)
-        if hasattr(settings, name):
-            values[field.name] = getattr(settings, name)
+    """Build the protocol settings from the ``BEEFLOW_WEBSOCKET_*`` settings."""
+    values = options()
+    for entry in OPTIONS:
+        if entry.django and entry.protocol:
             try:
-                DispatcherSettings(**{field.name: values[field.name]})  # type: ignore[arg-type]
+                protocol_settings({entry.name: values[entry.name]})
             except (TypeError, ValueError) as error:
-                raise ImproperlyConfigured(f"{name}: {error}") from None
-    return DispatcherSettings(**values)  # type: ignore[arg-type]
+                raise ImproperlyConfigured(f"{entry.django_setting}: {error}") from None
+    return protocol_settings(values)
 
 
-def setting_name(field: str) -> str:
-    """The Django setting that holds a :class:`DispatcherSettings` field."""
-    return f"BEEFLOW_WEBSOCKET_{field.upper()}"
+def setting_name(name: str) -> str:
+    """The Django setting that holds the option ``name``."""
+    return option(name).django_setting
 
 
 def autodiscover_enabled() -> bool:
     """Read ``BEEFLOW_WEBSOCKET_AUTODISCOVER``."""
-    value = getattr(settings, "BEEFLOW_WEBSOCKET_AUTODISCOVER", True)
+    value = options()["autodiscover"]
     if not isinstance(value, bool):
-        raise ImproperlyConfigured(f"BEEFLOW_WEBSOCKET_AUTODISCOVER must be True or False, got {value!r}")
+        raise ImproperlyConfigured(f"{setting_name('autodiscover')} must be True or False, got {value!r}")
     return value
 
 
 def autodiscover_modules() -> tuple[str, ...]:
     """Read ``BEEFLOW_WEBSOCKET_AUTODISCOVER_MODULES``: the module names that replace the defaults."""
-    return _module_names("BEEFLOW_WEBSOCKET_AUTODISCOVER_MODULES", CONVENTIONAL_MODULES)
+    return _module_names("autodiscover_modules")
 
 
 def autodiscover_packages() -> tuple[str, ...]:
     """Read ``BEEFLOW_WEBSOCKET_AUTODISCOVER_PACKAGES``: packages to import whole."""
-    return _module_names("BEEFLOW_WEBSOCKET_AUTODISCOVER_PACKAGES", ())
+    return _module_names("autodiscover_packages")
 
 
-def _module_names(name: str, default: Sequence[str]) -> tuple[str, ...]:
-    value = getattr(settings, name, default)
-    # A lone string is a sequence too, and would be read as one-letter module names.
-    if isinstance(value, str) or not isinstance(value, list | tuple):
-        raise ImproperlyConfigured(f"{name} must be a list or tuple of module names, got {value!r}")
-    for item in value:
-        if not isinstance(item, str) or not item.strip():
-            raise ImproperlyConfigured(f"{name} must hold non-blank module names, got {item!r}")
-    return tuple(value)
+def _module_names(name: str) -> tuple[str, ...]:
+    try:
+        return checked_module_names(setting_name(name), options()[name])
+    except TypeError as error:
+        raise ImproperlyConfigured(str(error)) from None

@@ -6,12 +6,7 @@ from typing import Unpack
 
 from starlette.applications import Starlette
 
-from beeflow_websocket.core.configuration import (
-    AdapterOptions,
-    AdapterState,
-    check_option_names,
-    configure_adapter,
-)
+from beeflow_websocket.core.configuration import AdapterOptions, AdapterState, configure_adapter
 
 __all__ = ["AdapterState", "adapter_state", "configure_beeflow_websocket"]
 
@@ -38,7 +33,6 @@ def configure_beeflow_websocket(app: Starlette, **options: Unpack[AdapterOptions
             Starlette application.
         Exception: Whatever an existing plugin module raises while it is imported.
     """
-    check_option_names(options)
     state = configure_adapter(STATE_CLASS, caller_depth=1, **options)
     if not isinstance(app, Starlette):
         raise TypeError(f"expected a FastAPI or Starlette application, got {type(app).__name__}")

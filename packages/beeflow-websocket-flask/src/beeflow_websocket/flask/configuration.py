@@ -14,7 +14,7 @@ from beeflow_websocket.core.access_token import (
     read_access_token,
     split_subprotocol_header,
 )
-from beeflow_websocket.core.configuration import AdapterOptions, check_option_names, configure_adapter
+from beeflow_websocket.core.configuration import AdapterOptions, configure_adapter
 from beeflow_websocket.flask._bridge import EventLoopThread
 
 __all__ = ["AdapterState", "adapter_state", "configure_beeflow_websocket"]
@@ -55,7 +55,6 @@ def configure_beeflow_websocket(app: Flask, **options: Unpack[AdapterOptions]) -
             Flask application.
         Exception: Whatever an existing plugin module raises while it is imported.
     """
-    check_option_names(options)
     state = configure_adapter(STATE_CLASS, caller_depth=1, **options)
     if not isinstance(app, Flask):
         raise TypeError(f"expected a Flask application, got {type(app).__name__}")
