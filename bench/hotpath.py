@@ -18,7 +18,7 @@ import tempfile
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
-sys.path[:0] = [str(BENCH), str(BENCH / "apps"), str(BENCH.parent / "tests-integration")]
+sys.path[:0] = [str(BENCH), str(BENCH / "apps"), str(BENCH.parent / "testkit")]
 
 from run import raise_file_limit, where  # noqa: E402
 

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 BENCH = Path(__file__).resolve().parent
-sys.path[:0] = [str(BENCH), str(BENCH / "apps"), str(BENCH.parent / "tests-integration")]
+sys.path[:0] = [str(BENCH), str(BENCH / "apps"), str(BENCH.parent / "testkit")]
 
 from contenders import BASELINE, Contender, contenders  # noqa: E402
 from environments import WORKSPACE, Environment, environment  # noqa: E402

@@ -1,18 +1,13 @@
 """Two daphne processes on one Redis (channels-redis): an event crosses from one process to the other."""
 
-import json
 from collections.abc import Iterator
-from typing import Any
-from uuid import uuid4
 
 import pytest
-from websockets.asyncio.client import ClientConnection, connect
 
 from serving import Server, django_command, free_port, prepare_django_site, start_server
+from wsclient import connected, receive, request
 
 pytestmark = [pytest.mark.anyio, pytest.mark.integration]
-
-ORIGIN = "http://127.0.0.1"
 
 
 @pytest.fixture(scope="module")
@@ -32,28 +27,21 @@ def two_processes(
         server.stop()
 
 
-async def request(ws: ClientConnection, action: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
-    message = {"msg_id": str(uuid4()), "req_id": str(uuid4()), "action": action, "payload": payload or {}}
-    await ws.send(json.dumps(message))
-    frame: dict[str, Any] = json.loads(await ws.recv())
-    assert frame["req_id"] == message["req_id"]
-    return frame
-
-
 async def test_an_event_reaches_a_connection_held_by_another_process(
     two_processes: tuple[Server, Server],
 ) -> None:
     process_a, process_b = two_processes
     async with (
-        connect(process_a.url(), origin=ORIGIN, subprotocols=["access-token", "user-1"]) as alice,  # type: ignore[list-item]
-        connect(process_b.url(), origin=ORIGIN, subprotocols=["access-token", "user-2"]) as bob,  # type: ignore[list-item]
+        connected(process_a.url(), user_id=1) as alice,
+        connected(process_b.url(), user_id=2) as bob,
     ):
-        bob_id = (await request(bob, "whoami"))["payload"]["websocket_id"]
-        alice_id = (await request(alice, "whoami"))["payload"]["websocket_id"]
-        confirmation = await request(alice, "notify", {"to": bob_id, "text": "across processes"})
-        notified = json.loads(await bob.recv())
-        reply = await request(bob, "notify", {"to": alice_id, "text": "and back"})
-        answered = json.loads(await alice.recv())
+        [bob_identity] = await request(bob, "whoami")
+        [alice_identity] = await request(alice, "whoami")
+        bob_id, alice_id = bob_identity["payload"]["websocket_id"], alice_identity["payload"]["websocket_id"]
+        [confirmation] = await request(alice, "notify", {"to": bob_id, "text": "across processes"})
+        notified = await receive(bob)
+        [reply] = await request(bob, "notify", {"to": alice_id, "text": "and back"})
+        answered = await receive(alice)
 
     assert bob_id != alice_id
     assert confirmation["payload"] == {"sent_to": bob_id}

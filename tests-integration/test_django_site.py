@@ -5,17 +5,16 @@ import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from typing import Any
-from uuid import uuid4
 
 import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
+from websockets.typing import Origin
 
 from serving import Server, django_command, free_port, prepare_django_site, start_server
+from wsclient import ORIGIN, connected, envelope, request
 
 pytestmark = [pytest.mark.anyio, pytest.mark.integration]
-
-ORIGIN = "http://127.0.0.1"
 
 
 @pytest.fixture(scope="module")
@@ -33,13 +32,9 @@ def daphne(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     server.stop()
 
 
-def envelope(action: str, payload: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"msg_id": str(uuid4()), "req_id": str(uuid4()), "action": action, "payload": payload or {}}
-
-
 async def whoami(ws: ClientConnection) -> dict[str, Any]:
-    await ws.send(json.dumps(envelope("whoami")))
-    payload: dict[str, Any] = json.loads(await ws.recv())["payload"]
+    [identity] = await request(ws, "whoami")
+    payload: dict[str, Any] = identity["payload"]
     return payload
 
 
@@ -55,7 +50,7 @@ def session_cookie(server: Server, username: str, password: str) -> str:
 async def test_a_session_cookie_of_a_real_user_at_a_custom_path(daphne: Server) -> None:
     cookie = session_cookie(daphne, "user3", "pw")
 
-    async with connect(daphne.url("/api/ws/"), origin=ORIGIN, additional_headers={"Cookie": cookie}) as ws:
+    async with connected(daphne.url("/api/ws/"), user_id=None, additional_headers={"Cookie": cookie}) as ws:
         identity = await whoami(ws)
         assert ws.subprotocol is None
 
@@ -65,7 +60,7 @@ async def test_a_session_cookie_of_a_real_user_at_a_custom_path(daphne: Server) 
 
 async def test_no_session_is_refused(daphne: Server) -> None:
     with pytest.raises(InvalidStatus) as refused:
-        async with connect(daphne.url("/api/ws/"), origin=ORIGIN):
+        async with connected(daphne.url("/api/ws/"), user_id=None):
             pass
 
     assert refused.value.response.status_code == 403
@@ -73,7 +68,7 @@ async def test_no_session_is_refused(daphne: Server) -> None:
 
 @pytest.mark.parametrize("path", ["/ws/", "/async-token/ws/"], ids=["sync-resolver", "async-resolver"])
 async def test_an_access_token_selects_only_the_marker(daphne: Server, path: str) -> None:
-    async with connect(daphne.url(path), origin=ORIGIN, subprotocols=["access-token", "user-4"]) as ws:  # type: ignore[list-item]
+    async with connected(daphne.url(path), user_id=4) as ws:
         identity = await whoami(ws)
         assert ws.subprotocol == "access-token"
         assert ws.response is not None
@@ -93,7 +88,7 @@ async def test_a_missing_or_bad_token_is_refused(
     daphne: Server, path: str, subprotocols: list[str] | None
 ) -> None:
     with pytest.raises(InvalidStatus) as refused:
-        async with connect(daphne.url(path), origin=ORIGIN, subprotocols=subprotocols):  # type: ignore[arg-type]
+        async with connected(daphne.url(path), user_id=None, subprotocols=subprotocols):
             pass
 
     assert refused.value.response.status_code == 403
@@ -101,22 +96,20 @@ async def test_a_missing_or_bad_token_is_refused(
 
 async def test_a_foreign_origin_is_refused(daphne: Server) -> None:
     with pytest.raises(InvalidStatus):
-        async with connect(
-            daphne.url(), origin="https://evil.example", subprotocols=["access-token", "user-1"]
-        ):  # type: ignore[list-item]
+        async with connected(daphne.url(), origin="https://evil.example"):
             pass
 
 
 async def test_nothing_is_lost_when_a_connection_pipelines_many_requests(daphne: Server) -> None:
     requests = [envelope("countdown", {"from": 3}) for _ in range(100)]
-    async with connect(daphne.url(), origin=ORIGIN, subprotocols=["access-token", "user-1"]) as ws:  # type: ignore[list-item]
-        for request in requests:
-            await ws.send(json.dumps(request))
+    async with connected(daphne.url()) as ws:
+        for message in requests:
+            await ws.send(json.dumps(message))
         frames = [json.loads(await ws.recv()) for _ in range(300)]
 
     assert [frame["seq"] for frame in frames] == list(range(1, 301))
     assert [(frame["req_id"], frame["payload"]["n"]) for frame in frames] == [
-        (request["req_id"], n) for request in requests for n in (3, 2, 1)
+        (message["req_id"], n) for message in requests for n in (3, 2, 1)
     ]
 
 
@@ -130,9 +123,7 @@ async def test_at_its_default_limit_daphne_drops_the_connection_of_an_oversized_
         "daphne-default", command, workdir / "server.log", port, prepare_django_site(workdir / "db.sqlite3")
     )
     try:
-        async with connect(
-            server.url(), origin=ORIGIN, subprotocols=["access-token", "user-1"], max_size=None
-        ) as ws:  # type: ignore[list-item]
+        async with connected(server.url(), max_size=None) as ws:
 
             async def send_then_read() -> None:
                 # Daphne may reset the connection while the frame is still being sent, or after.
@@ -165,10 +156,10 @@ async def test_stacked_middlewares_take_a_session_cookie_or_a_token(
 
     if expected is None:
         with pytest.raises(InvalidStatus) as refused:
-            await connect(url, origin=ORIGIN, additional_headers=headers, subprotocols=subprotocols)  # type: ignore[arg-type]
+            await connect(url, origin=Origin(ORIGIN), additional_headers=headers, subprotocols=subprotocols)  # type: ignore[arg-type]
         assert refused.value.response.status_code == 403
         return
-    async with connect(url, origin=ORIGIN, additional_headers=headers, subprotocols=subprotocols) as ws:  # type: ignore[arg-type]
+    async with connected(url, user_id=token_user, additional_headers=headers) as ws:
         identity = await whoami(ws)
 
     assert identity["user_id"] == str(expected)
@@ -187,13 +178,8 @@ def minimal_site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 async def test_a_site_without_the_auth_app_serves_a_token_user(minimal_site: Server) -> None:
-    async with connect(
-        minimal_site.url(),
-        origin=ORIGIN,
-        subprotocols=["access-token", "minimal-token"],  # type: ignore[list-item]
-    ) as ws:
-        await ws.send(json.dumps(envelope("health")))
-        answer = json.loads(await ws.recv())
+    async with connected(minimal_site.url(), token="minimal-token") as ws:
+        [answer] = await request(ws, "health")
 
     assert (answer["event"], answer["payload"]) == ("health", {"status": "ok"})
     assert "RuntimeError" not in minimal_site.output()
@@ -206,7 +192,7 @@ async def test_a_site_without_the_auth_app_refuses_anyone_else(
     minimal_site: Server, subprotocols: list[str] | None
 ) -> None:
     with pytest.raises(InvalidStatus) as refused:
-        await connect(minimal_site.url(), origin=ORIGIN, subprotocols=subprotocols)  # type: ignore[arg-type]
+        await connect(minimal_site.url(), origin=Origin(ORIGIN), subprotocols=subprotocols)  # type: ignore[arg-type]
 
     assert refused.value.response.status_code == 403
     assert "Traceback" not in minimal_site.output()

@@ -9,20 +9,19 @@ import json
 import os
 import socket
 import urllib.request
-from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
+from collections.abc import Iterator
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 from uuid import uuid4
 
 import anyio
 import pytest
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 
 from serving import SERVER_COMMANDS, Server, free_port, prepare_django_site, redis_command, start_server
+from wsclient import ORIGIN, connected, receive, send
 
 pytestmark = [pytest.mark.anyio, pytest.mark.integration]
-
-ORIGIN = "http://127.0.0.1"
 
 
 def start_pair(
@@ -53,28 +52,19 @@ def pair(
         server.stop()
 
 
-@asynccontextmanager
-async def client(server: Server, user_id: int, **options: Any) -> AsyncIterator[ClientConnection]:
-    async with connect(
-        server.url(),
-        origin=ORIGIN,
-        subprotocols=["access-token", f"user-{user_id}"],
-        open_timeout=10,
-        **options,
-    ) as ws:  # type: ignore[list-item]
-        yield ws
+def client(server: Server, user_id: int, **options: Any) -> AbstractAsyncContextManager[ClientConnection]:
+    return connected(server.url(), user_id=user_id, **options)
 
 
 async def request(ws: ClientConnection, action: str, **payload: Any) -> dict[str, Any]:
-    """Send an action and return its answer to this connection: its confirmation, or an error."""
-    req_id = str(uuid4())
-    await ws.send(
-        json.dumps({"msg_id": str(uuid4()), "req_id": req_id, "action": action, "payload": payload})
-    )
+    """Send an action and return its answer to this connection: its confirmation, or an error.
+
+    Group events (``said``) carry the asker's ``req_id`` too, so the answer is picked by its event.
+    """
+    req_id = await send(ws, action, payload)
     answers = {"echoed", "membership", "health"}
     while True:
-        with anyio.fail_after(15):
-            frame: dict[str, Any] = json.loads(await ws.recv())
+        frame = await receive(ws)
         if frame.get("req_id") == req_id and (frame.get("event") in answers or "code" in frame):
             return frame
 
@@ -82,7 +72,7 @@ async def request(ws: ClientConnection, action: str, **payload: Any) -> dict[str
 async def said(ws: ClientConnection) -> str:
     with anyio.fail_after(10):
         while True:
-            frame = json.loads(await ws.recv())
+            frame = await receive(ws)
             if frame.get("event") == "said":
                 return str(frame["payload"]["text"])
 

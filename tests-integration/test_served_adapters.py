@@ -7,43 +7,25 @@ access-token handshake.
 
 import json
 import socket
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from typing import Any
-from uuid import uuid4
 
 import anyio
 import anyio.lowlevel
 import pytest
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import InvalidStatus
-from websockets.typing import Subprotocol
 
 from serving import Server
+from wsclient import connected, request
 
 pytestmark = [pytest.mark.anyio, pytest.mark.integration]
 
 BASE = "https://example.com/problems/websocket"
-ORIGIN = "http://127.0.0.1"  # browsers always send one; the Django site checks it
 
 
-@asynccontextmanager
-async def client(server: Server, user_id: int = 1) -> AsyncIterator[ClientConnection]:
-    subprotocols = ["access-token", f"user-{user_id}"]
-    async with connect(server.url(), subprotocols=subprotocols, origin=ORIGIN, open_timeout=10) as ws:
-        yield ws
-
-
-async def request(
-    ws: ClientConnection, action: str, payload: dict[str, Any] | None = None, count: int = 1
-) -> list[dict[str, Any]]:
-    req_id = str(uuid4())
-    await ws.send(
-        json.dumps({"msg_id": str(uuid4()), "req_id": req_id, "action": action, "payload": payload or {}})
-    )
-    frames = [json.loads(await ws.recv()) for _ in range(count)]
-    assert all(frame.get("req_id") == req_id for frame in frames)
-    return frames
+def client(server: Server, user_id: int = 1) -> AbstractAsyncContextManager[ClientConnection]:
+    return connected(server.url(), user_id=user_id)
 
 
 async def test_health_round_trip_and_the_selected_subprotocol(served: Server) -> None:
@@ -138,7 +120,7 @@ async def test_a_clean_disconnect_logs_no_error(served: Server) -> None:
 async def test_a_missing_or_bad_token_refuses_the_handshake(served: Server) -> None:
     for subprotocols in (["access-token", "forged"], ["access-token"], None):
         with pytest.raises(InvalidStatus):
-            async with connect(served.url(), subprotocols=subprotocols, origin=ORIGIN, open_timeout=10):  # type: ignore[arg-type]
+            async with connected(served.url(), user_id=None, subprotocols=subprotocols):
                 pass
 
 
@@ -149,8 +131,7 @@ async def test_large_frames_stay_whole_while_the_client_pings_without_pause(serv
     # A small receive buffer keeps the server's writes partial, so that pongs fall due mid-frame.
     sock = socket.create_connection(("127.0.0.1", served.port))
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    subprotocols: list[Subprotocol] = [Subprotocol("access-token"), Subprotocol("user-1")]
-    async with connect(served.url(), sock=sock, subprotocols=subprotocols, origin=ORIGIN) as ws:
+    async with connected(served.url(), sock=sock) as ws:
         pinging = True
 
         async def ping() -> int:

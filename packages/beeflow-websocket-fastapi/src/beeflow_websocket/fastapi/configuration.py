@@ -23,20 +23,17 @@ def configure_beeflow_websocket(app: Starlette, **options: Unpack[AdapterOptions
 
     Args:
         app: The FastAPI or Starlette application.
-        **options: The keywords of :class:`~beeflow_websocket.core.configuration.AdapterOptions`,
-            the same for every adapter.
+        **options: The keywords of the core's table of options
+            (:data:`~beeflow_websocket.core.options.OPTIONS`), the same on every adapter.
 
     Raises:
-        ValueError: A limit is not a positive integer (a string included), the base URL is blank,
-            or an allowed origin is not an origin.
-        TypeError: A keyword is unknown, another keyword has the wrong type, or ``app`` is not a
-            Starlette application.
-        Exception: Whatever an existing plugin module raises while it is imported.
+        TypeError: ``app`` is not a Starlette application; or what
+            :func:`~beeflow_websocket.core.configuration.configure_adapter` raises for a keyword
+            (``ValueError`` too), or an existing plugin module raises while it is imported.
     """
-    state = configure_adapter(STATE_CLASS, caller_depth=1, **options)
     if not isinstance(app, Starlette):
         raise TypeError(f"expected a FastAPI or Starlette application, got {type(app).__name__}")
-    setattr(app.state, _STATE_ATTRIBUTE, state)
+    setattr(app.state, _STATE_ATTRIBUTE, configure_adapter(STATE_CLASS, caller_depth=1, **options))
 
 
 def adapter_state(app: Starlette) -> AdapterState:

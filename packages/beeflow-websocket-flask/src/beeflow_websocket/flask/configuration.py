@@ -45,19 +45,17 @@ def configure_beeflow_websocket(app: Flask, **options: Unpack[AdapterOptions]) -
 
     Args:
         app: The Flask application.
-        **options: The keywords of :class:`~beeflow_websocket.core.configuration.AdapterOptions`,
-            the same for every adapter.
+        **options: The keywords of the core's table of options
+            (:data:`~beeflow_websocket.core.options.OPTIONS`), the same on every adapter.
 
     Raises:
-        ValueError: A limit is not a positive integer (a string included), the base URL is blank,
-            or an allowed origin is not an origin.
-        TypeError: A keyword is unknown, another keyword has the wrong type, or ``app`` is not a
-            Flask application.
-        Exception: Whatever an existing plugin module raises while it is imported.
+        TypeError: ``app`` is not a Flask application.
+        Exception: What :func:`~beeflow_websocket.core.configuration.configure_adapter` raises for a
+            keyword, and what an existing plugin module raises while it is imported.
     """
-    state = configure_adapter(STATE_CLASS, caller_depth=1, **options)
     if not isinstance(app, Flask):
         raise TypeError(f"expected a Flask application, got {type(app).__name__}")
+    state = configure_adapter(STATE_CLASS, caller_depth=1, **options)
     sock_options = app.config.setdefault("SOCK_SERVER_OPTIONS", {})
     subprotocols = sock_options.get("subprotocols") or []
     subprotocols = [subprotocols] if isinstance(subprotocols, str) else list(subprotocols)

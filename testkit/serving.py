@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-SITES = Path(__file__).resolve().parent / "sites"
+SITES = Path(__file__).resolve().parent.parent / "tests-integration" / "sites"
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
