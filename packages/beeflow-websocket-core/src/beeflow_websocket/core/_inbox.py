@@ -38,11 +38,20 @@ class Inbox:
         self._active = 0
         self._workers: set[asyncio.Task[None]] | None = None
 
-    async def put(self, frame: str | bytes) -> None:
-        """Hand ``frame`` to a free worker, or queue it, waiting while the queue is full."""
+    def offer(self, frame: str | bytes) -> bool:
+        """Hand ``frame`` to a free worker if there is one and nothing waits; ``False`` if not.
+
+        The usual case, a plain call: it spares every frame a coroutine of its own.
+        """
         if self._active < self._max_workers and self._frames.empty():
             self._frames.track()  # handed over directly, still counted by join()
             self._start_worker(frame)
+            return True
+        return False
+
+    async def put(self, frame: str | bytes) -> None:
+        """Hand ``frame`` to a free worker, or queue it, waiting while the queue is full."""
+        if self.offer(frame):
             return
         if self._frames.full():
             await self._frames.put(frame)

@@ -148,7 +148,7 @@ class ConnectionDispatcher:
         ``max_pending_messages`` frames are already waiting, which is the backpressure that slows a
         flooding client down. Frames that arrive after :meth:`close` are ignored.
         """
-        if self.protocol.open:
+        if self.protocol.open and not self._inbox.offer(frame):
             await self._inbox.put(frame)
 
     async def wait_idle(self) -> None:

@@ -15,8 +15,8 @@ from __future__ import annotations
 
 import enum
 import logging
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Final, NamedTuple
+from uuid import UUID
 
 from beeflow_websocket.core._wire import (
     decode_object,
@@ -28,6 +28,7 @@ from beeflow_websocket.core._wire import (
 )
 from beeflow_websocket.core.action_registry import ActionRegistryMeta
 from beeflow_websocket.core.exceptions import ActionDoesNotExist, BeeflowWebSocketError
+from beeflow_websocket.core.payloads import WebSocketActionPayload
 from beeflow_websocket.core.problems import (
     InternalError,
     InvalidMessage,
@@ -38,9 +39,6 @@ from beeflow_websocket.core.problems import (
 from beeflow_websocket.core.settings import DEFAULT_SETTINGS, DispatcherSettings
 
 if TYPE_CHECKING:
-    from uuid import UUID
-
-    from beeflow_websocket.core.payloads import WebSocketActionPayload
     from beeflow_websocket.core.transport import OutboundEvent
 
 __all__ = ["ConnectionProtocol", "ConnectionState", "InvalidState", "Rejection", "Request"]
@@ -59,6 +57,9 @@ class ConnectionState(enum.Enum):
     """Its actions are stopped and it has left its groups."""
 
 
+_OPEN: Final = ConnectionState.OPEN
+
+
 class InvalidState(BeeflowWebSocketError):
     """A step was asked of the protocol in a state that does not allow it: a bug in its caller."""
 
@@ -68,16 +69,16 @@ class InvalidState(BeeflowWebSocketError):
         self.got = got
 
 
-@dataclass(frozen=True, slots=True)
-class Request:
+# Named tuples rather than frozen dataclasses: one is made per frame, and a frozen dataclass's
+# __init__ costs several times as much.
+class Request(NamedTuple):
     """A valid request for a registered action: what the runtime runs."""
 
     action_class: type
     message: WebSocketActionPayload
 
 
-@dataclass(frozen=True, slots=True)
-class Rejection:
+class Rejection(NamedTuple):
     """A frame that cannot be run, and the problem that answers it (to ``req_id`` when readable)."""
 
     problem: WebSocketProblem
@@ -90,14 +91,20 @@ class ConnectionProtocol:
     Args:
         path: The connection path, sent as ``instance`` in error frames.
         settings: The size limit and the problem ``type`` base the frames depend on.
+
+    Attributes:
+        open: Whether frames are still received and sent (the state is ``OPEN``).
     """
 
-    __slots__ = ("_seq", "_state", "_written", "path", "settings")
+    __slots__ = ("_seq", "_state", "_written", "open", "path", "settings")
 
     def __init__(self, *, path: str, settings: DispatcherSettings = DEFAULT_SETTINGS) -> None:
         self.path = path
         self.settings = settings
         self._state = ConnectionState.OPEN
+        # Whether frames are still received and sent: read for every frame, several times, so a
+        # plain attribute kept with the state rather than a property. Read it; never set it.
+        self.open = True
         self._seq = 0
         self._written = 0
 
@@ -106,10 +113,6 @@ class ConnectionProtocol:
         """Where the connection is in its life."""
         return self._state
 
-    @property
-    def open(self) -> bool:
-        """Whether frames are still received and sent."""
-        return self._state is ConnectionState.OPEN
 
     @property
     def seq(self) -> int:
@@ -131,7 +134,8 @@ class ConnectionProtocol:
         Raises:
             InvalidState: The connection is not open.
         """
-        self._expect_open()
+        if self._state is not _OPEN:
+            raise InvalidState(_OPEN, self._state)
         req_id: UUID | None = None
         try:
             limit = self.settings.max_message_size
@@ -162,7 +166,8 @@ class ConnectionProtocol:
         Raises:
             InvalidState: The connection is not open.
         """
-        self._expect_open()
+        if self._state is not _OPEN:
+            raise InvalidState(_OPEN, self._state)
         self._written += 1
         if isinstance(item, str):
             return item
@@ -186,6 +191,7 @@ class ConnectionProtocol:
         """Stop receiving and sending: the client left, stopped reading, or a write failed."""
         if self._state is ConnectionState.OPEN:
             self._state = ConnectionState.CLOSING
+            self.open = False
 
     def closed(self) -> None:
         """The connection is torn down.
@@ -196,10 +202,6 @@ class ConnectionProtocol:
         if self._state is not ConnectionState.CLOSING:
             raise InvalidState(ConnectionState.CLOSING, self._state)
         self._state = ConnectionState.CLOSED
-
-    def _expect_open(self) -> None:
-        if self._state is not ConnectionState.OPEN:
-            raise InvalidState(ConnectionState.OPEN, self._state)
 
 
 def _exceeds(frame: str | bytes, limit: int) -> bool:
