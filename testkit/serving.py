@@ -81,6 +81,9 @@ def fastapi_command(port: int) -> list[str]:
         "--port",
         str(port),
         "--no-access-log",
+        # Twice the adapter's max_message_size, as limits.md advises: inflation stops there.
+        "--ws-max-size",
+        str(2 * 1024 * 1024),
     ]
 
 

@@ -175,7 +175,7 @@ async def test_redis_down_is_503_and_delivery_resumes_when_it_is_back(
                         with anyio.move_on_after(1):
                             heard = await said(bob)
             assert heard.startswith("after ")
-        assert "lost Redis" in a.output() + b.output()
+        assert "lost the Redis subscription" in a.output() + b.output()
         assert "reachable again" in a.output() + b.output()
     finally:
         for server in (a, b, redis):

@@ -6,7 +6,6 @@ access-token handshake.
 """
 
 import json
-import socket
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -14,7 +13,7 @@ import anyio
 import anyio.lowlevel
 import pytest
 from websockets.asyncio.client import ClientConnection
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from serving import Server
 from wsclient import connected, request
@@ -128,10 +127,7 @@ async def test_large_frames_stay_whole_while_the_client_pings_without_pause(serv
     """The server answers pings (on Flask, from simple-websocket's own thread) while it streams large
     frames: a pong written inside a half-written frame would break the client's framing."""
     text = "p" * 200_000
-    # A small receive buffer keeps the server's writes partial, so that pongs fall due mid-frame.
-    sock = socket.create_connection(("127.0.0.1", served.port))
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
-    async with connected(served.url(), sock=sock) as ws:
+    async with client(served) as ws:
         pinging = True
 
         async def ping() -> int:
@@ -157,3 +153,23 @@ async def test_large_frames_stay_whole_while_the_client_pings_without_pause(serv
 
 async def _collect(work: Any, into: list[int]) -> None:
     into.append(await work())
+
+
+async def test_a_compression_bomb_is_cut_off_at_twice_the_limit_and_the_server_goes_on(
+    served: Server,
+) -> None:
+    """100 MiB of zeros deflate to about 100 KB; the server must not inflate them all."""
+    if served.name == "django":
+        pytest.skip("daphne negotiates no compression: a frame arrives at its own size, which daphne bounds")
+    async with client(served) as ws:
+        assert ws.response is not None
+        assert "permessage-deflate" in ws.response.headers.get("Sec-WebSocket-Extensions", "")
+        await ws.send("0" * (100 * 1024 * 1024))
+        with pytest.raises(ConnectionClosed) as closed:
+            await ws.recv()
+    async with client(served) as ws:
+        [health] = await request(ws, "health")
+
+    assert closed.value.rcvd is not None
+    assert closed.value.rcvd.code == 1009
+    assert health["payload"] == {"status": "ok"}

@@ -2,6 +2,7 @@
 
 import asyncio
 import json
+import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
@@ -10,8 +11,10 @@ import redis.asyncio as redis
 
 from beeflow_websocket.core.delivery.local import LocalConnections
 from beeflow_websocket.core.delivery.redis import RedisDelivery
+from beeflow_websocket.core.lifecycle import ConnectionLifecycle
 from beeflow_websocket.core.problems import DeliveryUnavailable
 from beeflow_websocket.core.redis_delivery import RedisDelivery as RedisDeliveryKept
+from beeflow_websocket.core.settings import DispatcherSettings
 from beeflow_websocket.core.testing import ActionTestClient
 from beeflow_websocket.core.transport import OutboundEvent
 
@@ -115,7 +118,7 @@ async def test_redis_down_is_delivery_unavailable_and_the_engine_recovers(
             if bob.frames:
                 break
         assert bob.frames, "delivery did not resume"
-        assert "lost Redis" in caplog.text
+        assert "lost the Redis subscription" in caplog.text
         assert "is reachable again" in caplog.text
     finally:
         await bob.close()
@@ -129,12 +132,66 @@ async def test_malformed_messages_are_ignored(
     nodes: tuple[Node, Node], caplog: pytest.LogCaptureFixture
 ) -> None:
     here, _ = nodes
-    await here.engine._handle({"channel": b"beeflow-websocket:connections", "data": b"not json"})
-    await here.engine._handle(
-        {"channel": "beeflow-websocket:connections", "data": json.dumps({"origin": "x"})}
-    )
+    here.engine._handle({"channel": b"beeflow-websocket:connections", "data": b"not json"})
+    here.engine._handle({"channel": "beeflow-websocket:connections", "data": json.dumps({"origin": "x"})})
 
     assert caplog.text.count("ignored a malformed message") == 2
+
+
+class Stalled:
+    """A client that stopped reading: a write never completes."""
+
+    def __init__(self) -> None:
+        self.closed_with: tuple[int, str] | None = None
+
+    async def send(self, frame: str) -> None:
+        await asyncio.Event().wait()
+
+    async def close(self, code: int, reason: str) -> None:
+        self.closed_with = (code, reason)
+
+
+async def test_stalled_members_never_hold_up_the_listener_nor_the_other_members(
+    nodes: tuple[Node, Node],
+) -> None:
+    here, there = nodes
+    settings = DispatcherSettings(max_outbound_messages=4, slow_consumer_timeout=1.0)
+    reader = ActionTestClient(
+        user_id=2, websocket_id="reader", connections=there.local, delivery=there.engine, settings=settings
+    )
+    await reader.open()
+    await there.engine.add_to_group("room", "reader")
+    stalled = []
+    for n in range(4):
+        transport = Stalled()
+        lifecycle = ConnectionLifecycle(
+            transport,
+            delivery=there.engine,
+            connections=there.local,
+            websocket_id=f"stalled-{n}",
+            user_id=3,
+            path="/ws/",
+            settings=settings,
+        )
+        await lifecycle.__aenter__()
+        await lifecycle.dispatcher.join("room")
+        stalled.append((transport, lifecycle))
+
+    started = time.monotonic()
+    for _ in range(200):
+        await here.engine.send_to_group("room", EVENT)
+    await eventually(reader, 200)
+    took = time.monotonic() - started
+
+    assert took < settings.slow_consumer_timeout  # not one timeout per stalled member, not even one
+    assert [frame["seq"] for frame in reader.frames] == list(range(1, 201))
+    await asyncio.sleep(settings.slow_consumer_timeout * 2)
+    assert [transport.closed_with for transport, _ in stalled] == [
+        (1013, "outbound queue full: the client is not reading")
+    ] * 4
+    for _, lifecycle in stalled:
+        await lifecycle.__aexit__(None, None, None)
+    await reader.close()
 
 
 def test_the_engine_keeps_its_0_4_import_path() -> None:

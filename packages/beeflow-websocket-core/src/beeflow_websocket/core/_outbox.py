@@ -11,7 +11,11 @@ never interleave and ``seq`` follows the order of writing. There are three ways 
 - :meth:`Outbox.deliver` for an event from elsewhere that waits for room, up to the slow-consumer
   policy: a client to which nothing at all could be written for ``slow_consumer_timeout`` has
   stopped reading, and the outbox reports it stalled. Progress, not a full queue at one instant,
-  tells a stalled client from a slow one.
+  tells a stalled client from a slow one;
+- :meth:`Outbox.post` for an event whose sender must never wait (the listener that feeds a whole
+  process from Redis): what finds no room waits in line, in order, and one task of this connection
+  delivers it as above. A line holds references to events every receiver shares, so a slow reader
+  that keeps reading costs a few bytes an event, and a stalled one is closed within the timeout.
 
 A writer task is started only when frames are queued, eagerly, and ends when the queue is empty.
 """
@@ -20,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
@@ -51,6 +56,8 @@ class Outbox:
         "_connection_id",
         "_frames",
         "_limit",
+        "_line",
+        "_line_task",
         "_on_stalled",
         "_protocol",
         "_stall_timeout",
@@ -79,6 +86,8 @@ class Outbox:
         self._frames: FrameBuffer[str | OutboundEvent] = FrameBuffer(limit)
         self._writer: asyncio.Task[None] | None = None
         self._writing = False
+        self._line: deque[OutboundEvent] | None = None
+        self._line_task: asyncio.Task[None] | None = None
 
     async def send(self, frame: str | OutboundEvent) -> None:
         """Write a frame of the connection's own; it waits for room, never counting as stalled."""
@@ -131,16 +140,32 @@ class Outbox:
                 break
         self._write_soon()
 
+    def post(self, event: OutboundEvent) -> None:
+        """Queue ``event`` without ever waiting; what finds no room waits in line, in order."""
+        if self._line is not None:
+            self._line.append(event)
+        elif not self.offer(event):
+            self._line = deque((event,))
+            self._line_task = start_eagerly(self._deliver_line(self._line))
+
+    async def _deliver_line(self, line: deque[OutboundEvent]) -> None:
+        try:
+            while line and self._protocol.open:
+                await self.deliver(line.popleft())
+        finally:
+            self._line = None
+            self._line_task = None
+
     async def join(self) -> None:
         """Wait until every frame queued so far has been written (or dropped)."""
         await self._frames.join()
 
     async def stop(self) -> None:
         """Stop the writer: the connection is closing and frames still queued are dropped."""
-        writer = self._writer
-        if writer is not None:
-            writer.cancel()
-            await asyncio.gather(writer, return_exceptions=True)
+        tasks = [task for task in (self._writer, self._line_task) if task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def _write_soon(self) -> None:
         """Start the writer unless it is running; it writes until the queue is empty."""

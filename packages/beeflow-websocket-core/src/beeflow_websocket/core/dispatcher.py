@@ -197,6 +197,16 @@ class ConnectionDispatcher:
         """
         await self._outbox.deliver(event)
 
+    def post(self, event: OutboundEvent) -> None:
+        """Queue an event from elsewhere without ever waiting, for a sender that feeds many connections.
+
+        The Redis listener of a process hands every event over this way, so that one stalled
+        connection never holds up the others, nor the listener (which Redis would drop). Events
+        that find no room wait in line for this connection, in order, and are delivered as
+        :meth:`deliver` does. Dropped once closed.
+        """
+        self._outbox.post(event)
+
     def _stalled(self) -> None:
         asyncio.get_running_loop().create_task(self._close_stalled())
 

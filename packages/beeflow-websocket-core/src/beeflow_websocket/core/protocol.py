@@ -113,7 +113,6 @@ class ConnectionProtocol:
         """Where the connection is in its life."""
         return self._state
 
-
     @property
     def seq(self) -> int:
         """The ``seq`` of the last event frame this connection was sent; 0 before the first."""

@@ -21,6 +21,9 @@ __all__ = ["AdapterState", "adapter_state", "configure_beeflow_websocket"]
 
 _EXTENSION = "beeflow_websocket"
 
+INFLATION_FACTOR: Final = 2
+"""simple-websocket's own message limit, as a multiple of ``max_message_size``."""
+
 logger: Final = logging.getLogger(__name__)
 
 
@@ -38,10 +41,11 @@ def configure_beeflow_websocket(app: Flask, **options: Unpack[AdapterOptions]) -
     """Configure Beeflow WebSocket on a Flask application.
 
     The settings live in ``app.extensions``: two applications in one process do not see each
-    other's. The ``access-token`` subprotocol is added to Flask-Sock's ``SOCK_SERVER_OPTIONS``, so
-    that the handshake selects it when a client offers it, and a hook that refuses handshakes from
-    origins the application does not allow (HTTP 403). Autodiscovery imports the conventional
-    plugin modules of the package that called this function and of its parent packages.
+    other's. Flask-Sock's ``SOCK_SERVER_OPTIONS`` get the ``access-token`` subprotocol, so that the
+    handshake selects it when a client offers it, and, unless set there, a ``max_message_size`` of
+    twice the adapter's, which bounds what a compressed message inflates to. A hook refuses
+    handshakes from origins the application does not allow (HTTP 403). Autodiscovery imports the
+    conventional plugin modules of the package that called this function and of its parent packages.
 
     Args:
         app: The Flask application.
@@ -62,6 +66,10 @@ def configure_beeflow_websocket(app: Flask, **options: Unpack[AdapterOptions]) -
     if ACCESS_TOKEN_SUBPROTOCOL not in subprotocols:
         subprotocols.append(ACCESS_TOKEN_SUBPROTOCOL)
     sock_options["subprotocols"] = subprotocols
+    # simple-websocket inflates a compressed message whole, with no limit unless given one: bound it
+    # at twice the adapter's, so a frame up to that gets the adapter's 413 and the connection goes
+    # on, while a compression bomb is cut off (1009) before it grows a worker's memory.
+    sock_options.setdefault("max_message_size", INFLATION_FACTOR * state.settings.max_message_size)
     app.extensions[_EXTENSION] = state
     app.before_request(_refuse_foreign_origins)
 

@@ -72,6 +72,23 @@ class LocalConnections:
         elif full:
             await asyncio.gather(*(dispatcher.deliver(event) for dispatcher in full))
 
+    def post_to_connections(self, websocket_ids: Collection[str], event: OutboundEvent) -> None:
+        """Queue ``event`` for each connection of ``websocket_ids`` here, never waiting for any of them.
+
+        For a sender that must not be held up by a slow receiver (the Redis listener that feeds this
+        process): see :meth:`ConnectionDispatcher.post`.
+        """
+        for websocket_id in websocket_ids:
+            dispatcher = self._dispatchers.get(websocket_id)
+            if dispatcher is None:
+                logger.debug("dropped an event for connection %s: not connected here", websocket_id)
+            else:
+                dispatcher.post(event)
+
+    def post_to_group(self, group: str, event: OutboundEvent) -> None:
+        """Queue ``event`` for every connection here in ``group``, never waiting for any of them."""
+        self.post_to_connections(tuple(self._groups.get(group, ())), event)
+
     async def send_to_group(self, group: str, event: OutboundEvent) -> None:
         """Deliver ``event`` to every connection of this process in ``group``."""
         await self.send_to_connections(tuple(self._groups.get(group, ())), event)

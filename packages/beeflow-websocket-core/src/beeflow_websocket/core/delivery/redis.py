@@ -207,10 +207,15 @@ class RedisDelivery:
                 while True:
                     message = await pubsub.get_message(timeout=_POLL_TIMEOUT)
                     if message is not None:
-                        await self._handle(message)
+                        self._handle(message)
             except (RedisError, OSError) as error:
                 if not failures:
-                    logger.error("lost Redis at %s (%s); reconnecting", self.url, error)
+                    logger.error(
+                        "lost the Redis subscription at %s (%s): events other processes publish until it "
+                        "is back do not reach this process's connections; reconnecting",
+                        self.url,
+                        error,
+                    )
                 await self._reset()
                 await asyncio.sleep(_RETRY_DELAYS[min(failures, len(_RETRY_DELAYS) - 1)])
                 failures += 1
@@ -223,7 +228,7 @@ class RedisDelivery:
             except (RedisError, OSError):
                 logger.debug("closing a broken Redis subscription failed", exc_info=True)
 
-    async def _handle(self, message: dict[str, object]) -> None:
+    def _handle(self, message: dict[str, object]) -> None:
         try:
             data = json.loads(message["data"])  # type: ignore[arg-type]
             if data["origin"] == self.node:
@@ -234,7 +239,9 @@ class RedisDelivery:
             return
         channel = message["channel"]
         channel = channel.decode() if isinstance(channel, bytes) else str(channel)
+        # Handed over without waiting for any connection: a listener held up by one stalled client
+        # stops reading Redis, which then drops the whole process's subscription.
         if channel == self._connections_channel:
-            await self.local.send_to_connections([i for i in data.get("ids", ()) if i in self.local], event)
+            self.local.post_to_connections([i for i in data.get("ids", ()) if i in self.local], event)
         else:
-            await self.local.send_to_group(channel.removeprefix(f"{self.channel_prefix}:group:"), event)
+            self.local.post_to_group(channel.removeprefix(f"{self.channel_prefix}:group:"), event)
