@@ -4,22 +4,18 @@ FastAPI (uvicorn) and Flask (gunicorn) use the Redis engine; Django (daphne) use
 The Redis server is real and started by the fixtures; the Redis outage test stops and restarts it.
 """
 
-import base64
 import json
-import os
-import socket
 import urllib.request
 from collections.abc import Iterator
 from contextlib import AbstractAsyncContextManager
 from typing import Any
-from uuid import uuid4
 
 import anyio
 import pytest
 from websockets.asyncio.client import ClientConnection
 
 from serving import SERVER_COMMANDS, Server, free_port, prepare_django_site, redis_command, start_server
-from wsclient import ORIGIN, connected, receive, send
+from wsclient import connected, receive, send, stalled_connection
 
 pytestmark = [pytest.mark.anyio, pytest.mark.integration]
 
@@ -182,40 +178,6 @@ async def test_redis_down_is_503_and_delivery_resumes_when_it_is_back(
             server.stop()
 
 
-def stalled_client(server: Server, user_id: int, group: str) -> socket.socket:
-    """A client that joins ``group`` and then reads nothing, down to the TCP socket.
-
-    Client libraries keep reading into their own buffers; only a raw socket that is not read makes
-    the server's writes back up, as a real stalled client does.
-    """
-    sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
-    key = base64.b64encode(os.urandom(16)).decode()
-    sock.sendall(
-        (
-            f"GET /ws/ HTTP/1.1\r\nHost: 127.0.0.1:{server.port}\r\n"
-            "Upgrade: websocket\r\nConnection: Upgrade\r\n"
-            f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\nOrigin: {ORIGIN}\r\n"
-            f"Sec-WebSocket-Protocol: access-token, user-{user_id}\r\n\r\n"
-        ).encode()
-    )
-    response = b""
-    while b"\r\n\r\n" not in response:
-        response += sock.recv(1)
-    assert response.startswith(b"HTTP/1.1 101"), response
-    payload = json.dumps(
-        {"msg_id": str(uuid4()), "req_id": str(uuid4()), "action": "join", "payload": {"group": group}}
-    ).encode()
-    mask = os.urandom(4)
-    length = (
-        bytes([0x80 | len(payload)])
-        if len(payload) < 126
-        else bytes([0x80 | 126]) + len(payload).to_bytes(2, "big")
-    )
-    sock.sendall(bytes([0x81]) + length + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload)))
-    return sock
-
-
 @pytest.mark.parametrize("adapter", ["fastapi", "flask"])
 async def test_a_client_that_stops_reading_is_closed_while_the_others_keep_receiving(
     adapter: str, tmp_path_factory: pytest.TempPathFactory
@@ -225,7 +187,7 @@ async def test_a_client_that_stops_reading_is_closed_while_the_others_keep_recei
     server = start_server(
         adapter, SERVER_COMMANDS[adapter](port), workdir / "server.log", port, {"SITE_MAX_OUTBOUND": "32"}
     )
-    stalled = stalled_client(server, 2, "firehose")
+    stalled = stalled_connection(server.port, 2, "firehose")
     try:
         async with client(server, 1) as reader, client(server, 3) as sender:
             await request(reader, "join", group="firehose")

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from beeflow_websocket.flask._socket_writer import CLOSE_TIMEOUT, SocketWriter
+from beeflow_websocket.flask._socket_writer import SocketWriter
 
 pytestmark = pytest.mark.anyio
 
@@ -180,14 +180,14 @@ async def test_a_close_frame_the_socket_takes_is_written(pair: Pair) -> None:
 
 async def test_a_client_that_reads_nothing_loses_its_tcp_connection_on_close(pair: Pair) -> None:
     server, client = pair
-    writer = SocketWriter(server)
+    writer = SocketWriter(server, close_grace=0.5)
     task = asyncio.create_task(writer.write(line("w" * 100_000)))  # stuck: nobody reads
     await asyncio.sleep(0.1)
     started = time.monotonic()
 
     await asyncio.to_thread(writer.close, lambda: b"CLOSE\n")
 
-    assert time.monotonic() - started < CLOSE_TIMEOUT + 1
+    assert time.monotonic() - started < 0.5 + 1
     with pytest.raises((BrokenPipeError, ConnectionResetError)):
         await asyncio.wait_for(task, 5)
     client.settimeout(5)
@@ -196,3 +196,20 @@ async def test_a_client_that_reads_nothing_loses_its_tcp_connection_on_close(pai
         received += chunk
     assert b"CLOSE" not in received  # dropped, not half-closed with a frame cut short
     writer.stop()
+
+
+async def test_a_stalled_client_that_reads_again_in_time_gets_its_frame_and_a_close_frame(pair: Pair) -> None:
+    server, client = pair
+    writer = SocketWriter(server, close_grace=5)
+    frame = line("w" * 100_000)
+    task = asyncio.create_task(writer.write(frame))  # stuck mid-frame: nobody reads
+    await asyncio.sleep(0.1)
+    closing = asyncio.create_task(asyncio.to_thread(writer.close, lambda: b"CLOSE\n"))
+    await asyncio.sleep(0.3)
+
+    received = await asyncio.to_thread(read_lines, client, 2)
+    await closing
+    await task
+    writer.stop()
+
+    assert received == [frame[:-1], b"CLOSE"]

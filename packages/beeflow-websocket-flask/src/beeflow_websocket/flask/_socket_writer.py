@@ -18,8 +18,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import selectors
 import socket
 import threading
+import time
 from collections.abc import Callable
 from queue import SimpleQueue
 from typing import Any, Final
@@ -28,8 +30,8 @@ __all__ = ["SocketWriter"]
 
 logger: Final = logging.getLogger(__name__)
 
-CLOSE_TIMEOUT: Final = 1.0
-"""Seconds a close waits for the socket's lock before it drops the TCP connection instead."""
+CLOSE_GRACE: Final = 5.0
+"""Seconds a closing connection's client has to read again and get a well-formed close frame."""
 
 type _Write = tuple[bytes, bool, asyncio.Future[None], asyncio.AbstractEventLoop]
 
@@ -55,9 +57,11 @@ class SocketWriter:
 
     Args:
         sock: A blocking socket, shared with one other writer through :meth:`shared`.
+        close_grace: Seconds a stalled client has to read again when its connection is closed.
     """
 
-    def __init__(self, sock: socket.socket) -> None:
+    def __init__(self, sock: socket.socket, *, close_grace: float = CLOSE_GRACE) -> None:
+        self.close_grace = close_grace
         self._sock = sock
         self._lock = threading.Lock()
         self._queue: SimpleQueue[_Write | None] = SimpleQueue()
@@ -92,13 +96,15 @@ class SocketWriter:
     def close(self, encode: Callable[[], bytes]) -> None:
         """From a thread of its own: write a close frame, or drop the TCP connection.
 
-        The frame ``encode`` makes is written if the lock is free within :data:`CLOSE_TIMEOUT` and the
-        socket takes the frame at once; a client that reads nothing gets no close frame.
+        A client that stopped reading may still hold the socket's lock through the writer thread,
+        mid-frame. It has :attr:`close_grace` seconds to read again: then the frame it was sent is
+        finished and the close frame ``encode`` makes follows it, well-formed. If it does not, the
+        TCP connection is dropped: a client that reads nothing cannot be sent a close frame.
         """
-        if self._lock.acquire(timeout=CLOSE_TIMEOUT):
+        deadline = time.monotonic() + self.close_grace
+        if self._lock.acquire(timeout=self.close_grace):
             try:
-                data = encode()
-                if self._sock.send(data, socket.MSG_DONTWAIT) == len(data):
+                if self._send_before(encode(), deadline):
                     return
             except Exception:
                 logger.debug("the close frame could not be written", exc_info=True)
@@ -106,6 +112,16 @@ class SocketWriter:
                 self._lock.release()
         with contextlib.suppress(OSError):
             self._sock.shutdown(socket.SHUT_RDWR)
+
+    def _send_before(self, data: bytes, deadline: float) -> bool:
+        """Write ``data`` whole by ``deadline``, waiting for room as needed; whether it was."""
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._sock, selectors.EVENT_WRITE)
+            while data and (left := deadline - time.monotonic()) > 0:
+                if selector.select(left):
+                    with contextlib.suppress(BlockingIOError):
+                        data = data[self._sock.send(data, socket.MSG_DONTWAIT) :]
+        return not data
 
     def stop(self) -> None:
         """The connection is over: the writer thread, if any, ends."""
