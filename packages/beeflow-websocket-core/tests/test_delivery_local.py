@@ -9,6 +9,8 @@ from beeflow_websocket.core.dispatcher import ConnectionDispatcher
 from beeflow_websocket.core.settings import DispatcherSettings
 from beeflow_websocket.core.transport import OutboundEvent
 
+from transports import Recording, Stalled
+
 pytestmark = pytest.mark.anyio
 
 EVENT = OutboundEvent(
@@ -16,19 +18,8 @@ EVENT = OutboundEvent(
 )
 
 
-class Sink:
-    def __init__(self) -> None:
-        self.frames: list[str] = []
-
-    async def send(self, frame: str) -> None:
-        self.frames.append(frame)
-
-    async def close(self, code: int, reason: str) -> None:
-        raise AssertionError("not used here")
-
-
 def connection(
-    websocket_id: str, sink: Sink, connections: LocalConnections | None = None
+    websocket_id: str, sink: Recording, connections: LocalConnections | None = None
 ) -> ConnectionDispatcher:
     return ConnectionDispatcher(
         sink, delivery=connections or LocalConnections(), websocket_id=websocket_id, user_id=1, path="/ws/"
@@ -37,7 +28,7 @@ def connection(
 
 async def test_send_to_connections_delivers_to_live_ones() -> None:
     connections = LocalConnections()
-    a, b = Sink(), Sink()
+    a, b = Recording(), Recording()
     first, second = connection("a", a, connections), connection("b", b, connections)
     connections.add(first)
     connections.add(second)
@@ -64,7 +55,7 @@ async def test_gone_connections_are_dropped_with_a_debug_record(caplog: pytest.L
 
 async def test_groups_hold_their_members_until_they_leave() -> None:
     connections = LocalConnections()
-    sinks = {name: Sink() for name in "abc"}
+    sinks = {name: Recording() for name in "abc"}
     dispatchers = {name: connection(name, sink, connections) for name, sink in sinks.items()}
     for dispatcher in dispatchers.values():
         connections.add(dispatcher)
@@ -88,17 +79,17 @@ async def test_groups_hold_their_members_until_they_leave() -> None:
 
 def test_ids_are_unique_among_live_connections() -> None:
     connections = LocalConnections()
-    first = connection("a", Sink())
+    first = connection("a", Recording())
     connections.add(first)
     connections.add(first)
 
     with pytest.raises(ValueError, match="already has the id 'a'"):
-        connections.add(connection("a", Sink()))
+        connections.add(connection("a", Recording()))
 
 
 def test_discard_forgets_only_the_same_connection() -> None:
     connections = LocalConnections()
-    first, second = connection("a", Sink()), connection("a", Sink())
+    first, second = connection("a", Recording()), connection("a", Recording())
     connections.add(first)
 
     connections.discard(second)
@@ -108,24 +99,11 @@ def test_discard_forgets_only_the_same_connection() -> None:
     connections.discard(first)
 
 
-class Stalled:
-    """A client that never reads: its first write never completes."""
-
-    def __init__(self) -> None:
-        self.closed_with: tuple[int, str] | None = None
-
-    async def send(self, frame: str) -> None:
-        await asyncio.Event().wait()
-
-    async def close(self, code: int, reason: str) -> None:
-        self.closed_with = (code, reason)
-
-
 async def test_stalled_members_cost_the_others_one_timeout_in_all() -> None:
     connections = LocalConnections()
     settings = DispatcherSettings(max_outbound_messages=1, slow_consumer_timeout=0.5)
-    healthy, stalled = [Sink() for _ in range(3)], [Stalled() for _ in range(4)]
-    transports: list[Sink | Stalled] = [*healthy, *stalled]
+    healthy, stalled = [Recording() for _ in range(3)], [Stalled() for _ in range(4)]
+    transports: list[Recording | Stalled] = [*healthy, *stalled]
     for n, transport in enumerate(transports):
         member = ConnectionDispatcher(
             transport, delivery=connections, websocket_id=f"m{n}", user_id=1, path="/ws/", settings=settings
@@ -146,7 +124,7 @@ async def test_stalled_members_cost_the_others_one_timeout_in_all() -> None:
     assert all(client.closed_with is not None and client.closed_with[0] == 1013 for client in stalled)
 
 
-class SlowReader(Sink):
+class SlowReader(Recording):
     """A client that keeps reading, slower than it is sent to."""
 
     async def send(self, frame: str) -> None:

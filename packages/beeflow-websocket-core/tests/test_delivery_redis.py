@@ -19,6 +19,7 @@ from beeflow_websocket.core.testing import ActionTestClient
 from beeflow_websocket.core.transport import OutboundEvent
 
 from serving import free_port, redis_command, start_server
+from transports import Stalled
 
 pytestmark = pytest.mark.anyio
 
@@ -136,19 +137,6 @@ async def test_malformed_messages_are_ignored(
     here.engine._handle({"channel": "beeflow-websocket:connections", "data": json.dumps({"origin": "x"})})
 
     assert caplog.text.count("ignored a malformed message") == 2
-
-
-class Stalled:
-    """A client that stopped reading: a write never completes."""
-
-    def __init__(self) -> None:
-        self.closed_with: tuple[int, str] | None = None
-
-    async def send(self, frame: str) -> None:
-        await asyncio.Event().wait()
-
-    async def close(self, code: int, reason: str) -> None:
-        self.closed_with = (code, reason)
 
 
 async def test_stalled_members_never_hold_up_the_listener_nor_the_other_members(

@@ -11,20 +11,11 @@ from beeflow_websocket.core.lifecycle import ConnectionLifecycle
 from beeflow_websocket.core.problems import DeliveryUnavailable
 from beeflow_websocket.core.protocol import ConnectionState
 from beeflow_websocket.core.settings import DEFAULT_SETTINGS
-from beeflow_websocket.core.transport import OutboundEvent
+from beeflow_websocket.core.transport import Delivery, OutboundEvent
+
+from transports import Recording
 
 pytestmark = pytest.mark.anyio
-
-
-class Sink:
-    def __init__(self) -> None:
-        self.frames: list[str] = []
-
-    async def send(self, frame: str) -> None:
-        self.frames.append(frame)
-
-    async def close(self, code: int, reason: str) -> None:
-        pass
 
 
 class RefusingDelivery(LocalConnections):
@@ -37,10 +28,23 @@ class RefusingDelivery(LocalConnections):
         raise AssertionError("nothing is sent")
 
 
+def served(*, delivery: Delivery, connections: LocalConnections | None, user_id: int) -> ConnectionLifecycle:
+    """The life of connection ``c1``, without an adapter state."""
+    return ConnectionLifecycle(
+        Recording(),
+        delivery=delivery,
+        connections=connections,
+        websocket_id="c1",
+        user_id=user_id,
+        path="/ws/",
+        settings=DEFAULT_SETTINGS,
+    )
+
+
 async def test_inside_the_block_the_connection_is_reachable_and_in_its_user_group() -> None:
     state = AdapterState()
 
-    async with state.connection(Sink(), user_id=7, websocket_id="c1", path="/ws/") as dispatcher:
+    async with state.connection(Recording(), user_id=7, websocket_id="c1", path="/ws/") as dispatcher:
         assert "c1" in state.connections
         assert state.connections.members(user_group(7)) == {"c1"}
         assert dispatcher.protocol.open
@@ -52,7 +56,7 @@ async def test_inside_the_block_the_connection_is_reachable_and_in_its_user_grou
 
 async def test_an_error_in_the_block_still_closes_the_connection() -> None:
     state = AdapterState()
-    lifecycle = state.connection(Sink(), user_id=7, path="/ws/")
+    lifecycle = state.connection(Recording(), user_id=7, path="/ws/")
 
     with pytest.raises(RuntimeError, match="adapter failed"):
         async with lifecycle:
@@ -64,15 +68,7 @@ async def test_an_error_in_the_block_still_closes_the_connection() -> None:
 
 async def test_a_connection_that_cannot_open_is_closed_and_forgotten_before_the_error() -> None:
     connections = RefusingDelivery()
-    lifecycle = ConnectionLifecycle(
-        Sink(),
-        delivery=connections,
-        connections=connections,
-        websocket_id="c1",
-        user_id=7,
-        path="/ws/",
-        settings=DEFAULT_SETTINGS,
-    )
+    lifecycle = served(delivery=connections, connections=connections, user_id=7)
 
     with pytest.raises(DeliveryUnavailable):
         async with lifecycle:
@@ -85,8 +81,8 @@ async def test_a_connection_that_cannot_open_is_closed_and_forgotten_before_the_
 async def test_two_live_connections_cannot_share_an_id() -> None:
     state = AdapterState()
 
-    async with state.connection(Sink(), user_id=1, websocket_id="same", path="/ws/"):
-        second = state.connection(Sink(), user_id=2, websocket_id="same", path="/ws/")
+    async with state.connection(Recording(), user_id=1, websocket_id="same", path="/ws/"):
+        second = state.connection(Recording(), user_id=2, websocket_id="same", path="/ws/")
         with pytest.raises(ValueError, match="already has the id 'same'"):
             async with second:
                 raise AssertionError("the block must not run")
@@ -97,15 +93,7 @@ async def test_two_live_connections_cannot_share_an_id() -> None:
 
 async def test_without_local_connections_the_engine_alone_reaches_the_connection() -> None:
     engine = LocalConnections()
-    lifecycle = ConnectionLifecycle(
-        Sink(),
-        delivery=engine,
-        connections=None,
-        websocket_id="c1",
-        user_id=3,
-        path="/ws/",
-        settings=DEFAULT_SETTINGS,
-    )
+    lifecycle = served(delivery=engine, connections=None, user_id=3)
 
     async with lifecycle:
         assert engine.members(user_group(3)) == {"c1"}
