@@ -135,14 +135,16 @@ async def test_a_push_from_an_http_endpoint_in_one_process_reaches_the_other(
             assert await said(dave) == "from a thread"
 
 
-@pytest.mark.parametrize("adapter", ["fastapi", "flask"])
+@pytest.mark.parametrize("adapter", ["django", "fastapi", "flask"])
 async def test_redis_down_is_503_and_delivery_resumes_when_it_is_back(
     adapter: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
+    """On Django, with the adapter's Redis engine (BEEFLOW_WEBSOCKET_REDIS_URL), as django.md advises."""
     workdir = tmp_path_factory.mktemp(f"outage-{adapter}")
     redis_port = free_port()
     redis = start_server("redis-outage", redis_command(redis_port), workdir / "redis.log", redis_port)
-    a, b = start_pair(adapter, f"redis://127.0.0.1:{redis_port}/0", workdir)
+    url = f"redis://127.0.0.1:{redis_port}/0"
+    a, b = start_pair(adapter, url, workdir, {"DJANGOSITE_BEEFLOW_REDIS_URL": url})
     try:
         async with client(a, 1) as alice, client(b, 2) as bob:
             await request(bob, "join", group="room:7")

@@ -5,6 +5,7 @@ from django.test import override_settings
 from beeflow_websocket.core.autodiscover import CONVENTIONAL_MODULES
 from beeflow_websocket.core.options import OPTIONS, Option
 from beeflow_websocket.django import configuration
+from beeflow_websocket.django.engine import redis_state
 
 
 def test_defaults() -> None:
@@ -82,3 +83,28 @@ def test_every_option_of_the_table_is_read_from_its_django_setting(entry: Option
 
 def test_django_reads_no_setting_outside_the_table() -> None:
     assert set(configuration.options()) == {entry.name for entry in OPTIONS if entry.django}
+
+
+def test_without_a_redis_url_the_channel_layer_delivers() -> None:
+    assert redis_state() is None
+
+
+def test_one_redis_engine_per_url_and_prefix() -> None:
+    with override_settings(BEEFLOW_WEBSOCKET_REDIS_URL="redis://127.0.0.1:1/0"):
+        first, again = redis_state(), redis_state()
+        with override_settings(BEEFLOW_WEBSOCKET_REDIS_CHANNEL_PREFIX="other"):
+            other = redis_state()
+
+    assert first is again
+    assert first is not None
+    assert other is not None
+    assert other is not first
+    assert other.redis is not None
+    assert other.redis.channel_prefix == "other"
+
+
+@pytest.mark.parametrize("name", ["BEEFLOW_WEBSOCKET_REDIS_URL", "BEEFLOW_WEBSOCKET_REDIS_CHANNEL_PREFIX"])
+def test_a_blank_redis_setting_is_improperly_configured(name: str) -> None:
+    settings = {"BEEFLOW_WEBSOCKET_REDIS_URL": "redis://127.0.0.1:1/0", name: " "}
+    with override_settings(**settings), pytest.raises(ImproperlyConfigured, match=name):
+        redis_state()

@@ -1,3 +1,6 @@
+import asyncio
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from uuid import uuid4
 
@@ -5,11 +8,15 @@ import pytest
 from asgiref.sync import sync_to_async
 from channels.routing import URLRouter
 from channels.testing import WebsocketCommunicator
+from django.test import override_settings
 from django.urls import path
 
 from beeflow_websocket.core.event_registry import Event
 from beeflow_websocket.django.consumer import WebSocketConsumer
+from beeflow_websocket.django.engine import redis_state
 from beeflow_websocket.django.push import aemit_event, emit_event
+
+from serving import free_port, redis_command, start_server
 
 # Channels closes stale database connections on every disconnect, so consumers touch the database.
 pytestmark = [pytest.mark.anyio, pytest.mark.django_db(transaction=True)]
@@ -52,3 +59,33 @@ async def test_a_push_reaches_every_connection_of_a_user_and_nobody_else() -> No
 
     assert received == [["async", "sync"], ["async", "sync"]]
     assert nothing
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    port = free_port()
+    server = start_server("redis", redis_command(port), tmp_path / "redis.log", port)
+    yield f"redis://127.0.0.1:{port}/0"
+    server.stop()
+
+
+async def test_with_the_redis_engine_a_push_from_any_loop_reaches_the_user(redis_url: str) -> None:
+    with override_settings(BEEFLOW_WEBSOCKET_REDIS_URL=redis_url):
+        state = redis_state()
+        assert state is not None
+        assert state.redis is not None
+        tab = communicator(7)
+        await tab.connect()
+        try:
+            # On the engine's own loop; then from a thread with a loop of its own, as a task's.
+            await aemit_event(Announcement(recipient="user", recipient_id=7, payload={"text": "here"}))
+            await asyncio.to_thread(
+                emit_event, Announcement(recipient="user", recipient_id=7, payload={"text": "task"})
+            )
+            received = [(await tab.receive_json_from(timeout=5))["payload"]["text"] for _ in range(2)]
+        finally:
+            await tab.disconnect()
+            await state.redis.close()
+
+    assert received == ["here", "task"]
+    assert state.connections.members("~user:7") == frozenset()

@@ -35,6 +35,9 @@ if os.environ.get("DJANGOSITE_REDIS_URL"):
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+if os.environ.get("DJANGOSITE_BEEFLOW_REDIS_URL"):
+    # Connections reach each other through the adapter's own Redis engine, not the channel layer.
+    BEEFLOW_WEBSOCKET_REDIS_URL = os.environ["DJANGOSITE_BEEFLOW_REDIS_URL"]
 
 LOGGING = {
     "version": 1,

@@ -39,8 +39,8 @@ class Option:
         documented_default: The default as the docs tables show it.
         example: A valid value other than the default (what each adapter's tests configure).
         keyword: Whether FastAPI and Flask take it as a keyword of ``configure_beeflow_websocket``.
-        django: Whether Django reads it from its settings (Redis and origins are the Channels
-            layer's and the ASGI application's business there).
+        django: Whether Django reads it from its settings (origins are the ASGI application's
+            business there: Channels' ``AllowedHostsOriginValidator``).
     """
 
     name: str
@@ -71,8 +71,8 @@ OPTIONS: Final[tuple[Option, ...]] = (
     Option("max_pending_messages", DEFAULT_MAX_PENDING_MESSAGES, "`32`", 8),
     Option("max_outbound_messages", DEFAULT_MAX_OUTBOUND_MESSAGES, "`256`", 8),
     Option("slow_consumer_timeout", DEFAULT_SLOW_CONSUMER_TIMEOUT, "`2.0`", 0.5),
-    Option("redis_url", None, "`None`", "redis://127.0.0.1:6379/15", django=False),
-    Option("redis_channel_prefix", "beeflow-websocket", '`"beeflow-websocket"`', "my-app", django=False),
+    Option("redis_url", None, "`None`", "redis://127.0.0.1:6379/15"),
+    Option("redis_channel_prefix", "beeflow-websocket", '`"beeflow-websocket"`', "my-app"),
     Option("allowed_origins", None, "`None`", ("https://app.example.com",), django=False),
 )
 """Every setting, in the order the docs list them."""

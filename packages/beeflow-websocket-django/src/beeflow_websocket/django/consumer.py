@@ -16,6 +16,7 @@ from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 
 from beeflow_websocket.core.access_token import selected_subprotocol
+from beeflow_websocket.core.configuration import AdapterState
 from beeflow_websocket.core.dispatcher import ConnectionDispatcher
 from beeflow_websocket.core.lifecycle import ConnectionLifecycle
 from beeflow_websocket.core.problems import DeliveryUnavailable
@@ -23,12 +24,15 @@ from beeflow_websocket.core.transport import OutboundEvent
 from beeflow_websocket.django.configuration import dispatcher_settings
 from beeflow_websocket.django.database import close_stale_connections
 from beeflow_websocket.django.delivery import EVENT_MESSAGE_TYPE, ChannelLayerDelivery
+from beeflow_websocket.django.engine import redis_state
 
 __all__ = ["EVENT_MESSAGE_TYPE", "WebSocketConsumer"]
 
 logger: Final = logging.getLogger(__name__)
 
 _ALWAYS_CHECKED: Final = frozenset({"websocket.connect", "websocket.disconnect"})
+_NO_CHANNEL_LAYER: Final = "beeflow-websocket: no channel layer"
+"""A channel-layer alias no site configures: Channels then gives the consumer no layer."""
 
 
 class _ChannelsTransport:
@@ -52,14 +56,29 @@ class _ChannelsTransport:
 class WebSocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     """Serves the protocol to authenticated users; refuses the handshake of anyone else.
 
-    The connection id (``context.websocket_id``, the ``websocket`` recipient id) is the consumer's
-    channel name, so an event can reach a connection held by another process through the channel
-    layer (without a channel layer, a process-local id). The handshake selects the
+    Connections reach each other through the core's Redis engine when ``BEEFLOW_WEBSOCKET_REDIS_URL``
+    is set (see :mod:`beeflow_websocket.django.engine`), else through the channel layer: then the
+    connection id (``context.websocket_id``, the ``websocket`` recipient id) is the consumer's
+    channel name, so an event can reach a connection held by another process (without a channel
+    layer, a process-local id). The handshake selects the
     ``access-token`` subprotocol when the client offered it.
     """
 
     dispatcher: ConnectionDispatcher | None = None
     _lifecycle: AsyncExitStack | None = None
+    _state: AdapterState | None = None
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        """Serve one connection; with the Redis engine, without listening on the channel layer.
+
+        Channels' consumers listen on their channel layer for messages to their channel name. With
+        the Redis engine nothing comes that way, and a Redis outage would end every connection
+        with 1011 through that listener, instead of a 503 answer per event.
+        """
+        self._state = redis_state()
+        if self._state is not None:
+            self.channel_layer_alias = _NO_CHANNEL_LAYER
+        await super().__call__(scope, receive, send)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         """Route a message to its handler, checking for stale database connections only when due.
@@ -79,12 +98,19 @@ class WebSocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         if user is None or not getattr(user, "is_authenticated", False):
             await self.close()
             return
+        state = self._state
+        if state is not None:
+            delivery, connections, websocket_id = state.delivery, state.connections, str(uuid4())
+        else:
+            # The channel layer reaches every connection, this process's too, by channel name;
+            # without a channel layer there is no channel name, and no other connection to reach.
+            delivery, connections = ChannelLayerDelivery(self.channel_layer), None
+            websocket_id = getattr(self, "channel_name", None) or f"local.{uuid4().hex}"
         lifecycle = ConnectionLifecycle(
             _ChannelsTransport(self),
-            delivery=ChannelLayerDelivery(self.channel_layer),
-            connections=None,  # the channel layer reaches every connection, this process's too
-            # Without a channel layer there is no channel name, and no other connection to reach.
-            websocket_id=getattr(self, "channel_name", None) or f"local.{uuid4().hex}",
+            delivery=delivery,
+            connections=connections,
+            websocket_id=websocket_id,
             user_id=user.id,
             path=self.scope.get("path", ""),
             settings=dispatcher_settings(),
@@ -94,6 +120,7 @@ class WebSocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             self.dispatcher = await self._lifecycle.enter_async_context(lifecycle)
         except DeliveryUnavailable:
             # Without its user's group the connection would miss events: refuse, the client retries.
+            logger.warning("refused a connection: the delivery engine could not record it")
             await self.close()
             return
         await self.accept(selected_subprotocol(self.scope.get("subprotocols") or ()))

@@ -139,6 +139,14 @@ class RedisDelivery:
             await self._client.aclose()
             self._client = None
 
+    def serves_this_loop(self) -> bool:
+        """Whether the engine runs on the running event loop, serving this process's connections.
+
+        A push from another loop (a synchronous task's ``async_to_sync``) should publish through an
+        engine of its own: this one's Redis client and listener belong to their loop.
+        """
+        return self._loop is asyncio.get_running_loop()
+
     def _redis(self) -> redis.Redis:
         loop = asyncio.get_running_loop()
         if self._client is None or self._loop is not loop:
