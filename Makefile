@@ -8,7 +8,7 @@ FLASK := packages/beeflow-websocket-flask
 PYTEST := $(RUN) pytest
 
 .DEFAULT_GOAL := help
-.PHONY: help sync browser lock demo bench bench-quick profile test test-core test-django test-fastapi test-flask test-integration test-docs test-bench \
+.PHONY: help sync browser lock demo bench bench-quick pressure profile test test-core test-django test-fastapi test-flask test-integration test-docs test-bench \
 	mypy mypy-core mypy-django mypy-fastapi mypy-flask mypy-examples lint format build clean
 
 help: ## Show this help
@@ -31,6 +31,9 @@ bench: ## Benchmark the core, every adapter, its framework and its peers (docs/b
 
 bench-quick: ## A short benchmark run, about a minute (docs/benchmarks/results-quick.md)
 	$(RUN) --group bench python bench/run.py --quick
+
+pressure: ## Two processes per adapter on one Redis, 1,000 readers, some slow or stalled: what each got (bench/pressure.py)
+	$(RUN) --group bench python bench/pressure.py
 
 CONTENDER ?= FastAPI / uvicorn: beeflow
 profile: ## Sample one contender's server under load with py-spy (CONTENDER="Flask / gunicorn gthread: beeflow")

@@ -91,10 +91,11 @@ def demo_command(port: int) -> list[str]:
     return [sys.executable, "-m", "uvicorn", "demo.app:app", "--host", "127.0.0.1", "--port", str(port)]
 
 
-def flask_command(port: int) -> list[str]:
+def flask_command(port: int, threads: int = 32) -> list[str]:
+    """Flask-Sock holds a thread per connection: ``threads`` is how many connections one worker serves."""
     return [
         sys.executable, "-m", "gunicorn", "flasksite.main:app",
-        "--bind", f"127.0.0.1:{port}", "--worker-class", "gthread", "--threads", "32", "--workers", "1",
+        "--bind", f"127.0.0.1:{port}", "--worker-class", "gthread", "--threads", str(threads), "--workers", "1",
         "--no-control-socket",
     ]  # fmt: skip
 
