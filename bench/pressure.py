@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from contextlib import AsyncExitStack
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +73,7 @@ async def reader(ws: Any, expected: int, slow: bool, deadline: float) -> dict[st
     return {
         "got": len(seqs),
         "gapless": seqs == list(range(2, len(seqs) + 2)),
-        "gapless_from": all(b == a + 1 for a, b in zip(seqs, seqs[1:], strict=False)),
+        "gapless_from": all(b == a + 1 for a, b in pairwise(seqs)),
         "ordered": ordered,
         "pause": pause,
     }
