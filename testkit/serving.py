@@ -95,8 +95,8 @@ def flask_command(port: int, threads: int = 32) -> list[str]:
     """Flask-Sock holds a thread per connection: ``threads`` is how many connections one worker serves."""
     return [
         sys.executable, "-m", "gunicorn", "flasksite.main:app",
-        "--bind", f"127.0.0.1:{port}", "--worker-class", "gthread", "--threads", str(threads), "--workers", "1",
-        "--no-control-socket",
+        "--bind", f"127.0.0.1:{port}", "--worker-class", "gthread", "--threads", str(threads),
+        "--workers", "1", "--no-control-socket",
     ]  # fmt: skip
 
 
