@@ -83,7 +83,9 @@ async def run(adapter: str, connections: int, events: int, workdir: Path) -> dic
     redis_port = free_port()
     redis = start_server("redis", redis_command(redis_port), workdir / "redis.log", redis_port)
     url = f"redis://127.0.0.1:{redis_port}/0"
-    env = {"SITE_REDIS_URL": url, "DJANGOSITE_BEEFLOW_REDIS_URL": url}
+    # A small outbound queue (32 frames, 2 MB of firehose) so that a stalled member is found out
+    # within the run: with 256 frames of 64 KB, 16 MB would wait before anything counts as stalled.
+    env = {"SITE_REDIS_URL": url, "DJANGOSITE_BEEFLOW_REDIS_URL": url, "SITE_MAX_OUTBOUND": "32"}
     if adapter == "django":
         env |= prepare_django_site(workdir / "db.sqlite3")
     servers: list[Server] = []
@@ -142,7 +144,7 @@ async def run(adapter: str, connections: int, events: int, workdir: Path) -> dic
             await request(senders[0], "say", hose)
             hosed = await asyncio.gather(*reading)
         closes = [
-            [payload[:2] for opcode, payload in read_frames(sock, quiet=1.0) if opcode == 0x8]
+            [payload[:2] for opcode, payload in read_frames(sock, quiet=3.0) if opcode == 0x8]
             for sock in stalled
         ]
     finally:

@@ -58,26 +58,42 @@ async def test_a_slow_reader_that_keeps_reading_gets_everything_and_stays_open(s
     assert [frame["seq"] for frame in frames] == list(range(2, EVENTS + 2))
 
 
-async def test_a_stalled_reader_is_closed_with_1013_and_what_it_got_parses_in_order(served: Server) -> None:
-    stalled = stalled_connection(served.port, 1, "stalled-readers")
+async def stalled_reader(server: Server) -> tuple[list[dict[str, Any]], list[bytes], dict[str, Any]]:
+    """A raw client joins a group and reads nothing while 16 MB are said to it; then it reads.
+
+    Returns the text frames it got, the payloads of the close frames, and the sender's next answer.
+    """
+    stalled = stalled_connection(server.port, 1, "stalled-readers")
     try:
-        async with connected(served.url(), user_id=2) as sender:
+        async with connected(server.url(), user_id=2) as sender:
             await anyio.sleep(0.2)  # the stalled client's join is handled
             await say_to(sender, "stalled-readers", STALLED_EVENTS)  # returns once it is given up on
             [health] = await request(sender, "health")
         frames = await anyio.to_thread.run_sync(read_frames, stalled)
     finally:
         stalled.close()
-
     texts = [json.loads(payload) for opcode, payload in frames if opcode == 0x1]
-    closes = [payload for opcode, payload in frames if opcode == 0x8]
+    return texts, [payload for opcode, payload in frames if opcode == 0x8], health
+
+
+def assert_in_order(texts: list[dict[str, Any]]) -> list[dict[str, Any]]:
     said = [frame for frame in texts if frame.get("event") == "said"]
     assert [frame["payload"]["n"] for frame in said] == list(range(len(said)))
     assert [frame["seq"] for frame in texts] == list(range(1, len(texts) + 1))
+    return said
+
+
+CLOSED_STALLED = (1013).to_bytes(2, "big") + b"outbound queue full: the client is not reading"
+
+
+async def test_a_stalled_reader_is_closed_with_1013_and_what_it_got_parses_in_order(served: Server) -> None:
+    texts, closes, health = await stalled_reader(served)
+
+    said = assert_in_order(texts)
     assert health["payload"] == {"status": "ok"}
     if served.name == "django":
         # Daphne buffers every write without limit, so no write ever waits: nothing is stalled.
         assert (len(said), closes) == (STALLED_EVENTS, [])
     else:
         assert len(said) < STALLED_EVENTS
-        assert closes == [(1013).to_bytes(2, "big") + b"outbound queue full: the client is not reading"]
+        assert closes == [CLOSED_STALLED]
