@@ -144,7 +144,7 @@ async def run(adapter: str, connections: int, events: int, workdir: Path) -> dic
             await request(senders[0], "say", hose)
             hosed = await asyncio.gather(*reading)
         closes = [
-            [payload[:2] for opcode, payload in read_frames(sock, quiet=3.0) if opcode == 0x8]
+            [payload[:2] for opcode, payload in read_frames(sock, quiet=3.0, dropped=True) if opcode == 0x8]
             for sock in stalled
         ]
     finally:
@@ -161,6 +161,7 @@ async def run(adapter: str, connections: int, events: int, workdir: Path) -> dic
         "out of order": sum(not (r["gapless"] and r["ordered"]) for r in results),
         "slow readers closed": sum(r["got"] < expected for n, r in enumerate(results) if n % 10 == 0),
         "stalled closed 1013": sum(close == [(1013).to_bytes(2, "big")] for close in closes),
+        "stalled dropped (no close frame)": sum(close == [] for close in closes),
         "confirmed": sum("code" not in answer for [answer] in confirmations),
         "longest pause s": round(max(r["pause"] for r in results), 2),
         "seconds": round(took, 1),
