@@ -2,6 +2,7 @@
 one is closed with a well-formed 1013, and every byte either receives parses, in ``seq`` order."""
 
 import json
+import sys
 from typing import Any
 
 import anyio
@@ -9,7 +10,7 @@ import pytest
 from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
-from serving import Server
+from serving import Server, free_port, prepare_django_site, start_server
 from wsclient import connected, read_frames, request, stalled_connection
 
 pytestmark = [pytest.mark.anyio, pytest.mark.integration]
@@ -97,3 +98,25 @@ async def test_a_stalled_reader_is_closed_with_1013_and_what_it_got_parses_in_or
     else:
         assert len(said) < STALLED_EVENTS
         assert closes == [CLOSED_STALLED]
+
+
+async def test_on_django_served_by_uvicorn_a_stalled_reader_is_closed_with_1013(
+    tmp_path_factory: pytest.TempPathFactory, redis_server: Server
+) -> None:
+    """With the Redis engine, as django.md advises: uvicorn, unlike daphne, makes a write wait."""
+    workdir = tmp_path_factory.mktemp("django-uvicorn")
+    port = free_port()
+    command = [sys.executable, "-m", "uvicorn", "djangosite.asgi:application", "--port", str(port)]
+    redis_url = f"redis://127.0.0.1:{redis_server.port}/5"
+    env = prepare_django_site(workdir / "db.sqlite3") | {"DJANGOSITE_BEEFLOW_REDIS_URL": redis_url}
+    server = start_server("django-uvicorn", command, workdir / "server.log", port, env)
+    try:
+        texts, closes, health = await stalled_reader(server)
+    finally:
+        server.stop()
+
+    said = assert_in_order(texts)
+    assert len(said) < STALLED_EVENTS
+    assert closes == [CLOSED_STALLED]
+    assert health["payload"] == {"status": "ok"}
+    assert "its client is not reading" in server.output()
