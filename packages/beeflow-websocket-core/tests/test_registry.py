@@ -4,7 +4,12 @@ import pytest
 
 from beeflow_websocket.core.action_registry import ActionRegistryMeta
 from beeflow_websocket.core.actions.health import Health as BuiltInHealth
-from beeflow_websocket.core.exceptions import ActionDoesNotExist, DuplicateRegistrationError
+from beeflow_websocket.core.event_registry import Event, EventRegistryMeta
+from beeflow_websocket.core.exceptions import (
+    ActionDoesNotExist,
+    DuplicateRegistrationError,
+    ReservedNameError,
+)
 
 
 def registered(name: str) -> object:
@@ -173,3 +178,26 @@ def test_isolated_restores_the_defaults_too() -> None:
         assert "health" not in ActionRegistryMeta.registry
 
     assert registered("health") is BuiltInHealth
+
+
+@pytest.mark.parametrize("name", ["beeflow.cancel", "beeflow.mine", "Beeflow.Ping"])
+def test_an_application_cannot_take_a_name_under_the_reserved_prefix(name: str) -> None:
+    with pytest.raises(ReservedNameError, match=r"reserved prefix 'beeflow\.'"):
+
+        class Shadow(metaclass=ActionRegistryMeta, name=name):
+            pass
+
+    with pytest.raises(ReservedNameError):
+
+        class Hidden(Event, name=name):
+            pass
+
+    assert name not in ActionRegistryMeta.registry
+    assert name not in EventRegistryMeta.registry
+
+
+def test_a_name_that_only_starts_like_the_prefix_is_free() -> None:
+    class Mine(metaclass=ActionRegistryMeta, name="beeflowish.thing"):
+        pass
+
+    assert registered("beeflowish.thing") is Mine

@@ -8,11 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Final
 
-from beeflow_websocket.core.exceptions import DuplicateRegistrationError
+from beeflow_websocket.core.exceptions import DuplicateRegistrationError, ReservedNameError
 
-__all__ = ["Registry", "RegistryMeta"]
+__all__ = ["RESERVED_PREFIX", "Registry", "RegistryMeta"]
+
+RESERVED_PREFIX: Final = "beeflow."
+"""Names under this prefix (in any case) belong to the library's own actions, events and recipients."""
+_LIBRARY: Final = "beeflow_websocket."
 
 
 class Registry[T](Mapping[str, T]):
@@ -104,6 +108,10 @@ class Registry[T](Mapping[str, T]):
             self._entries, self._defaults = saved, saved_defaults
 
 
+def _reserved(name: str) -> bool:
+    return name.casefold().startswith(RESERVED_PREFIX)
+
+
 def _dotted(cls: object) -> str:
     return f"{getattr(cls, '__module__', '?')}.{getattr(cls, '__qualname__', repr(cls))}"
 
@@ -141,6 +149,11 @@ class RegistryMeta(type):
         kind = mcs.registry.kind
         if name is not None and (not isinstance(name, str) or not name.strip()):
             raise TypeError(f"{cls_name}: the {kind} name must be a non-blank string, got {name!r}")
+        if name is not None and _reserved(name) and not namespace.get("__module__", "").startswith(_LIBRARY):
+            raise ReservedNameError(
+                f"{cls_name}: the {kind} name {name!r} is under the reserved prefix {RESERVED_PREFIX!r}, "
+                "which the protocol keeps for its own actions, events and recipients; choose another"
+            )
         if name is not None:
             setattr(cls, mcs.name_attribute, name)
         if namespace.get("__register__", True) is False:

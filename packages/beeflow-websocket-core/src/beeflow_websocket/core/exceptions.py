@@ -7,6 +7,7 @@ time; problems travel to the client as RFC 9457 Problem Details frames and carry
     BeeflowWebSocketError
     ├── RegistryError                      a plugin class is defined or looked up wrongly
     │   ├── DuplicateRegistrationError     two classes claim one name
+    │   ├── ReservedNameError              an application class takes a ``beeflow.`` name
     │   ├── ActionDoesNotExist             (also KeyError)
     │   ├── EventDoesNotExist              (also KeyError)
     │   └── RecipientMapDoesNotExist       (also KeyError)
@@ -34,6 +35,7 @@ __all__ = [
     "EventDoesNotExist",
     "RecipientMapDoesNotExist",
     "RegistryError",
+    "ReservedNameError",
 ]
 
 
@@ -49,6 +51,14 @@ class DuplicateRegistrationError(RegistryError):
     """A second class claims a name that another class already holds.
 
     Pass ``replace=True`` in the class keywords to take the name over on purpose.
+    """
+
+
+class ReservedNameError(RegistryError):
+    """An application class takes a name under ``beeflow.``, which the protocol keeps for itself.
+
+    The library's own actions, events and recipients (``beeflow.cancel``, ``beeflow.complete``, ...)
+    live there, so that no application name can shadow one, today or in a later release.
     """
 
 
