@@ -173,3 +173,16 @@ async def test_a_compression_bomb_is_cut_off_at_twice_the_limit_and_the_server_g
     assert closed.value.rcvd is not None
     assert closed.value.rcvd.code == 1009
     assert health["payload"] == {"status": "ok"}
+
+
+async def test_everyone_but_me_reaches_the_user_s_other_tabs_and_not_the_asker(served: Server) -> None:
+    async with client(served, user_id=6) as asker, client(served, user_id=6) as other_tab:
+        [confirmation] = await request(
+            asker, "say", {"recipient": "user", "to": "6", "text": "to my other tabs", "others": True}
+        )
+        said = json.loads(await other_tab.recv())
+        [health] = await request(asker, "health")
+
+    assert confirmation["payload"] == {"said": 1}
+    assert (said["event"], said["payload"]["text"]) == ("said", "to my other tabs")
+    assert health["seq"] == 2  # the asker got its confirmation and its health answer, nothing else

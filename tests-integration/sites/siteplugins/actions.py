@@ -194,7 +194,10 @@ class Leave(metaclass=ActionRegistryMeta, name="leave"):
 
 
 class Say(metaclass=ActionRegistryMeta, name="say"):
-    """Say ``text`` to ``recipient``/``to``, ``times`` times (``pad`` characters of padding), then confirm."""
+    """Say ``text`` to ``recipient``/``to``, ``times`` times (``pad`` characters of padding), then confirm.
+
+    With ``"others": true``, the asking connection is left out (everyone but me).
+    """
 
     async def execute(self, message: WebSocketActionPayload, context: ActionContext) -> AsyncIterator[Event]:
         recipient, target = str(message.payload["recipient"]), str(message.payload["to"])
@@ -207,5 +210,11 @@ class Say(metaclass=ActionRegistryMeta, name="say"):
                 "n": n,
                 "pad": "x" * pad,
             }
-            yield Said(recipient=recipient, recipient_id=target, req_id=message.req_id, payload=payload)
+            yield Said(
+                recipient=recipient,
+                recipient_id=target,
+                req_id=message.req_id,
+                payload=payload,
+                exclude_current=message.payload.get("others") is True,
+            )
         yield answer(Echoed, message, context, {"said": times})

@@ -185,6 +185,8 @@ class ConnectionDispatcher:
         once (see :meth:`LocalConnections.send_to_connections`), so a stalled receiver costs the
         others at most one ``slow_consumer_timeout``, not one per stalled receiver. Dropped once closed.
         """
+        if event.skip == self.context.websocket_id:
+            return True
         return self._outbox.offer(event)
 
     async def deliver(self, event: OutboundEvent) -> None:
@@ -195,7 +197,8 @@ class ConnectionDispatcher:
         ``slow_consumer_timeout`` has stopped reading: its connection is closed with 1013 and the
         sender goes on. Dropped once closed.
         """
-        await self._outbox.deliver(event)
+        if event.skip != self.context.websocket_id:
+            await self._outbox.deliver(event)
 
     def post(self, event: OutboundEvent) -> None:
         """Queue an event from elsewhere without ever waiting, for a sender that feeds many connections.
@@ -205,7 +208,8 @@ class ConnectionDispatcher:
         that find no room wait in line for this connection, in order, and are delivered as
         :meth:`deliver` does. Dropped once closed.
         """
-        self._outbox.post(event)
+        if event.skip != self.context.websocket_id:
+            self._outbox.post(event)
 
     def _stalled(self) -> None:
         asyncio.get_running_loop().create_task(self._close_stalled())

@@ -91,13 +91,16 @@ class Event(Generic[PayloadT], metaclass=EventRegistryMeta):
         recipient_id: What the resolver resolves; integers and UUIDs are turned into strings.
         payload: The event's data: an instance of the declared model, or a mapping of JSON values.
         req_id: The request this event answers; ``None`` for events no request caused.
+        exclude_current: Leave out the connection whose action yields the event: a ``user`` or
+            ``group`` recipient then means everyone but the asker (the user's other tabs, the rest
+            of the room). Pushes have no asking connection, so it changes nothing there.
 
     Raises:
         ValueError: ``recipient`` or ``recipient_id`` is blank.
     """
 
     __register__ = False
-    __slots__ = ("payload", "recipient", "recipient_id", "req_id")
+    __slots__ = ("exclude_current", "payload", "recipient", "recipient_id", "req_id")
 
     event_name: ClassVar[str]
 
@@ -108,6 +111,7 @@ class Event(Generic[PayloadT], metaclass=EventRegistryMeta):
         recipient_id: str | int | UUID,
         payload: PayloadT,
         req_id: UUID | None = None,
+        exclude_current: bool = False,
     ) -> None:
         if not recipient or not recipient.strip():
             raise ValueError("an event's recipient must not be blank")
@@ -118,6 +122,7 @@ class Event(Generic[PayloadT], metaclass=EventRegistryMeta):
         self.recipient_id = recipient_id
         self.payload: PayloadT = payload
         self.req_id = req_id
+        self.exclude_current = exclude_current
 
     def __repr__(self) -> str:
         return (

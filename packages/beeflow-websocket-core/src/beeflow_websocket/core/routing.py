@@ -15,10 +15,11 @@ from beeflow_websocket.core._wire import encode_event
 from beeflow_websocket.core.groups import Group
 from beeflow_websocket.core.recipient_registry import RecipientRegistryMeta
 from beeflow_websocket.core.recipients.websocket import WebSocketRecipient
+from beeflow_websocket.core.transport import OutboundEvent
 
 if TYPE_CHECKING:
     from beeflow_websocket.core.event_registry import EventPluginProtocol
-    from beeflow_websocket.core.transport import Delivery, OutboundEvent
+    from beeflow_websocket.core.transport import Delivery
 
 __all__ = ["resolve_recipient", "route"]
 
@@ -66,7 +67,12 @@ async def route(
     """
     websocket_ids, groups = await resolve_recipient(event)
     outbound = encode_event(event)
-    if own is not None and own_id in websocket_ids:
+    skip = own_id if own_id is not None and getattr(event, "exclude_current", False) else None
+    if skip is not None:
+        # Everyone but the asker: its own id leaves the list, and groups carry it to be skipped.
+        outbound = OutboundEvent(req_id=outbound.req_id, body=outbound.body, skip=skip)
+        websocket_ids = [websocket_id for websocket_id in websocket_ids if websocket_id != skip]
+    elif own is not None and own_id in websocket_ids:
         websocket_ids.remove(own_id)
         await own(outbound)
     if websocket_ids:

@@ -31,10 +31,12 @@ class OutboundEvent:
     Attributes:
         req_id: The request the event answers, as a string, or ``None``.
         body: The JSON object text ``{"event":…,"recipient":…,"recipient_id":…,"payload":…}``.
+        skip: A connection that must not receive it (the asker, for an event that excludes it).
     """
 
     req_id: str | None
     body: str
+    skip: str | None = None
 
 
 class Transport(Protocol):

@@ -138,4 +138,7 @@ class WebSocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     async def beeflow_event(self, message: dict[str, Any]) -> None:
         """Deliver an event another connection routed here through the channel layer."""
         if self.dispatcher is not None:
-            await self.dispatcher.deliver(OutboundEvent(req_id=message.get("req_id"), body=message["body"]))
+            event = OutboundEvent(
+                req_id=message.get("req_id"), body=message["body"], skip=message.get("skip")
+            )
+            await self.dispatcher.deliver(event)

@@ -78,4 +78,7 @@ class ChannelLayerDelivery:
 
 
 def _message(event: OutboundEvent) -> dict[str, object]:
-    return {"type": EVENT_MESSAGE_TYPE, "req_id": event.req_id, "body": event.body}
+    message: dict[str, object] = {"type": EVENT_MESSAGE_TYPE, "req_id": event.req_id, "body": event.body}
+    if event.skip is not None:
+        message["skip"] = event.skip  # only then: a consumer of an earlier release delivers it anyway
+    return message
