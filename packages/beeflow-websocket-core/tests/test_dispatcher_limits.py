@@ -1,5 +1,6 @@
 """The inbound size limit, and typed action payloads."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import date
 
@@ -156,3 +157,29 @@ async def test_an_action_that_does_not_implement_execute_is_a_500(caplog: pytest
 
     assert client.frames[0]["code"] == "internal_error"
     assert "Lazy must implement execute()" in caplog.text
+
+
+async def test_a_connection_that_sends_nothing_for_the_idle_timeout_is_closed_with_4408() -> None:
+    quiet = ActionTestClient(settings=DispatcherSettings(idle_timeout=0.2))
+    talking = ActionTestClient(settings=DispatcherSettings(idle_timeout=0.2))
+    await quiet.open()
+    await talking.open()
+
+    for _ in range(6):  # 0.48 s in all, never 0.2 s without a frame
+        await talking.send("health")
+        await asyncio.sleep(0.08)
+
+    assert quiet.closed_with == (4408, "idle: nothing received for 0.2 s")
+    assert quiet.dispatcher.closed
+    assert talking.closed_with is None
+    assert len(talking.frames) == 6
+    await talking.close()
+
+
+async def test_without_an_idle_timeout_a_quiet_connection_stays_open() -> None:
+    quiet = ActionTestClient()
+    await quiet.open()
+    await asyncio.sleep(0.1)
+
+    assert (quiet.closed_with, quiet.dispatcher.closed) == (None, False)
+    await quiet.close()

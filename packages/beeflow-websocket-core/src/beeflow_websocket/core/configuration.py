@@ -48,6 +48,8 @@ class AdapterOptions(TypedDict, total=False):
         slow_consumer_timeout: Seconds (default 2.0) a connection's outbound queue may make no
             progress while an event waits for room, before its client counts as not reading and is
             closed with 1013.
+        idle_timeout: Seconds a connection may send nothing before it is closed with 4408 (default
+            ``None``: never).
         redis_url: A Redis URL (``redis://host:6379/0``) to reach connections, users and groups in every
             process and instance; needs the ``redis`` extra. ``None`` (the default) reaches the
             connections of this process only.
@@ -68,6 +70,7 @@ class AdapterOptions(TypedDict, total=False):
     max_pending_messages: int
     max_outbound_messages: int
     slow_consumer_timeout: float
+    idle_timeout: float | None
     redis_url: str | None
     redis_channel_prefix: str
     allowed_origins: Iterable[str] | None

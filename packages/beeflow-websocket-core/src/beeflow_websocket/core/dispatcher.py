@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from typing import TYPE_CHECKING, Final
 
 from beeflow_websocket.core._execution import run_action
@@ -36,7 +37,7 @@ from beeflow_websocket.core.problems import DeliveryUnavailable
 from beeflow_websocket.core.protocol import ConnectionProtocol, Rejection
 from beeflow_websocket.core.routing import route
 from beeflow_websocket.core.settings import DEFAULT_SETTINGS, DispatcherSettings
-from beeflow_websocket.core.transport import SLOW_CONSUMER_CLOSE_CODE
+from beeflow_websocket.core.transport import IDLE_CLOSE_CODE, SLOW_CONSUMER_CLOSE_CODE
 
 if TYPE_CHECKING:
     from uuid import UUID
@@ -62,7 +63,19 @@ class ConnectionDispatcher:
         settings: Protocol settings shared by the adapter's connections.
     """
 
-    __slots__ = ("_groups", "_inbox", "_outbox", "_torn_down", "context", "delivery", "protocol", "transport")
+    __slots__ = (
+        "_closing",
+        "_groups",
+        "_heard",
+        "_inbox",
+        "_outbox",
+        "_torn_down",
+        "_watchdog",
+        "context",
+        "delivery",
+        "protocol",
+        "transport",
+    )
 
     def __init__(
         self,
@@ -80,6 +93,9 @@ class ConnectionDispatcher:
         self.protocol = ConnectionProtocol(path=path, settings=settings)
         self._groups: frozenset[str] = frozenset()
         self._torn_down = False
+        self._heard = 0.0  # when the client last sent a frame (monotonic), with an idle_timeout
+        self._watchdog: asyncio.TimerHandle | None = None
+        self._closing: asyncio.Task[None] | None = None
         self._inbox = Inbox(
             self._handle, workers=settings.max_concurrent_actions, limit=settings.max_pending_messages
         )
@@ -129,6 +145,9 @@ class ConnectionDispatcher:
             DeliveryUnavailable: The engine could not record the connection; refuse or close it.
         """
         await self.delivery.add_to_group(user_group(self.context.user_id), self.websocket_id)
+        if self.settings.idle_timeout is not None:
+            self._heard = time.monotonic()
+            self._watch()
 
     async def join(self, group: str) -> None:
         """Put this connection into ``group`` (what ``context.join`` does)."""
@@ -148,6 +167,8 @@ class ConnectionDispatcher:
         ``max_pending_messages`` frames are already waiting, which is the backpressure that slows a
         flooding client down. Frames that arrive after :meth:`close` are ignored.
         """
+        if self._watchdog is not None:
+            self._heard = time.monotonic()
         if self.protocol.open and not self._inbox.offer(frame):
             await self._inbox.put(frame)
 
@@ -166,6 +187,8 @@ class ConnectionDispatcher:
         if self._torn_down:
             return
         self._torn_down = True
+        if self._watchdog is not None:
+            self._watchdog.cancel()
         await self._inbox.stop()
         await self._outbox.stop()
         for group in (user_group(self.context.user_id), *self._groups):
@@ -212,13 +235,35 @@ class ConnectionDispatcher:
             self._outbox.post(event)
 
     def _stalled(self) -> None:
-        asyncio.get_running_loop().create_task(self._close_stalled())
+        reason = "outbound queue full: the client is not reading"
+        self._closing = asyncio.get_running_loop().create_task(
+            self._close_with(SLOW_CONSUMER_CLOSE_CODE, reason)
+        )
 
-    async def _close_stalled(self) -> None:
+    def _watch(self) -> None:
+        """Close the connection once the client has sent nothing for ``idle_timeout``; else look again then.
+
+        One timer per connection, moved only when it fires: a frame merely notes the time, so the
+        watch costs a frame one clock read.
+        """
+        timeout = self.settings.idle_timeout
+        if timeout is None:
+            return
+        left = self._heard + timeout - time.monotonic()
+        loop = asyncio.get_running_loop()
+        if left > 0:
+            self._watchdog = loop.call_later(left, self._watch)
+            return
+        self._watchdog = None
+        if self.protocol.open:
+            logger.info("closing connection %s: nothing received for %.1f s", self.websocket_id, timeout)
+            self.protocol.closing()
+            reason = f"idle: nothing received for {timeout:g} s"
+            self._closing = loop.create_task(self._close_with(IDLE_CLOSE_CODE, reason))
+
+    async def _close_with(self, code: int, reason: str) -> None:
         try:
-            await self.transport.close(
-                SLOW_CONSUMER_CLOSE_CODE, "outbound queue full: the client is not reading"
-            )
+            await self.transport.close(code, reason)
         except Exception:
             logger.debug("connection %s was already closing", self.websocket_id, exc_info=True)
         await self.close()

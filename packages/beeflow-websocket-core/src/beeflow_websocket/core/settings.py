@@ -50,6 +50,9 @@ class DispatcherSettings:
             ``slow_consumer_timeout`` seconds, after which the connection is closed with 1013, since
             its client has stopped reading.
         slow_consumer_timeout: See ``max_outbound_messages``.
+        idle_timeout: Seconds a connection may send nothing before it is closed with 4408; ``None``
+            (the default) keeps it open. Any frame counts, so a client keeps a connection it means
+            to keep by sending something (such as ``health``) more often than this.
     """
 
     problem_type_base_url: str | None = None
@@ -58,6 +61,7 @@ class DispatcherSettings:
     max_pending_messages: int = DEFAULT_MAX_PENDING_MESSAGES
     max_outbound_messages: int = DEFAULT_MAX_OUTBOUND_MESSAGES
     slow_consumer_timeout: float = DEFAULT_SLOW_CONSUMER_TIMEOUT
+    idle_timeout: float | None = None
 
     def __post_init__(self) -> None:
         base = self.problem_type_base_url
@@ -76,6 +80,9 @@ class DispatcherSettings:
             raise ValueError(
                 f"slow_consumer_timeout must be a positive number, got {self.slow_consumer_timeout!r}"
             )
+        idle = self.idle_timeout
+        if idle is not None and (isinstance(idle, bool) or not isinstance(idle, int | float) or idle <= 0):
+            raise ValueError(f"idle_timeout must be a positive number or None, got {idle!r}")
 
 
 DEFAULT_SETTINGS: Final = DispatcherSettings()

@@ -14,10 +14,13 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Final, Protocol
 
-__all__ = ["SLOW_CONSUMER_CLOSE_CODE", "Delivery", "OutboundEvent", "Transport"]
+__all__ = ["IDLE_CLOSE_CODE", "SLOW_CONSUMER_CLOSE_CODE", "Delivery", "OutboundEvent", "Transport"]
 
 SLOW_CONSUMER_CLOSE_CODE: Final = 1013
 """Close code for a client whose outbound queue is full because it stopped reading ("try again later")."""
+
+IDLE_CLOSE_CODE: Final = 4408
+"""Close code for a client that sent nothing for ``idle_timeout`` seconds (4000 + HTTP 408)."""
 
 
 @dataclass(frozen=True, slots=True)
