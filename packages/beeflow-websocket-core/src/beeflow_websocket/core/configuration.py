@@ -108,6 +108,17 @@ class AdapterState:
         """The engine that reaches every connection: Redis when configured, else this process's."""
         return self.redis if self.redis is not None else self.connections
 
+    def use_redis(self, url: str, *, channel_prefix: str) -> None:
+        """Reach every process on the Redis at ``url``, through an engine over this state's connections.
+
+        Raises:
+            ModuleNotFoundError: redis-py is not installed; the message names the extra to add.
+        """
+        # Imported here: the Redis engine needs the optional redis extra.
+        from beeflow_websocket.core.delivery.redis import RedisDelivery
+
+        self.redis = RedisDelivery(url, self.connections, channel_prefix=channel_prefix)
+
     def connection(
         self, transport: Transport, *, user_id: UserId, websocket_id: str | None = None, path: str
     ) -> ConnectionLifecycle:
@@ -188,9 +199,5 @@ def configure_adapter[S: AdapterState](
     )
     redis_url = values["redis_url"]
     if redis_url is not None:
-        # Imported here: the Redis engine needs the optional redis extra.
-        from beeflow_websocket.core.delivery.redis import RedisDelivery
-
-        prefix = values["redis_channel_prefix"]
-        state.redis = RedisDelivery(redis_url, state.connections, channel_prefix=prefix)  # type: ignore[arg-type]
+        state.use_redis(redis_url, channel_prefix=values["redis_channel_prefix"])  # type: ignore[arg-type]
     return state

@@ -33,11 +33,8 @@ def redis_state() -> AdapterState | None:
     url, prefix = _text(values, "redis_url"), _text(values, "redis_channel_prefix")
     state = _STATES.get((url, prefix))
     if state is None:
-        # Imported here: the Redis engine needs redis-py (channels-redis brings it too).
-        from beeflow_websocket.core.delivery.redis import RedisDelivery
-
         state = AdapterState()
-        state.redis = RedisDelivery(url, state.connections, channel_prefix=prefix)
+        state.use_redis(url, channel_prefix=prefix)  # redis-py: channels-redis brings it too
         _STATES[(url, prefix)] = state
     return state
 
