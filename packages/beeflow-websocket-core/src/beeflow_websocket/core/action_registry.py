@@ -22,7 +22,7 @@ instance runs each request, so an action may keep per-request state on ``self``.
 from __future__ import annotations
 
 import inspect
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar, Generic, Protocol, cast, get_args, get_origin, runtime_checkable
 from uuid import UUID
@@ -34,6 +34,7 @@ from beeflow_websocket.core._registry import Registry, RegistryMeta
 from beeflow_websocket.core.event_registry import EventPluginProtocol
 from beeflow_websocket.core.exceptions import ActionDoesNotExist
 from beeflow_websocket.core.payloads import ActionMessage, WebSocketActionPayload
+from beeflow_websocket.core.problems import WebSocketProblem
 
 __all__ = [
     "Action",
@@ -70,11 +71,47 @@ class ActionRegistryMeta(RegistryMeta):
     name_attribute = "action_name"
 
     def __new__(
-        mcs, cls_name: str, bases: tuple[type, ...], namespace: dict[str, Any], /, **kwargs: Any
+        mcs,
+        cls_name: str,
+        bases: tuple[type, ...],
+        namespace: dict[str, Any],
+        /,
+        *,
+        timeout: float | None = None,
+        raises: Iterable[type[WebSocketProblem]] = (),
+        **kwargs: Any,
     ) -> ActionRegistryMeta:
-        """Refuse an ``execute`` that cannot yield, then register the class."""
+        """Refuse an ``execute`` that cannot yield, then register the class.
+
+        Besides ``name=``, ``replace=`` and ``default=``, an action class takes ``timeout=`` (seconds
+        it may run; past them it is stopped and answered 504 ``action_timeout``; unset, the
+        ``action_timeout`` setting applies) and ``raises=`` (the problem classes it may end with,
+        which the contract document lists). Subclasses inherit both.
+        """
         _refuse_coroutine_execute(cls_name, namespace.get("execute"))
-        return cast("ActionRegistryMeta", super().__new__(mcs, cls_name, bases, namespace, **kwargs))
+        if timeout is not None and (
+            isinstance(timeout, bool) or not isinstance(timeout, int | float) or timeout <= 0
+        ):
+            raise TypeError(f"{cls_name}: timeout must be a positive number of seconds, got {timeout!r}")
+        problems = tuple(raises)
+        for problem in problems:
+            if not (isinstance(problem, type) and issubclass(problem, WebSocketProblem)):
+                raise TypeError(f"{cls_name}: raises= takes WebSocketProblem subclasses, got {problem!r}")
+        cls = super().__new__(mcs, cls_name, bases, namespace, **kwargs)
+        if timeout is not None:
+            cls.action_timeout = float(timeout)  # type: ignore[attr-defined]
+        elif not hasattr(cls, "action_timeout"):
+            cls.action_timeout = None  # type: ignore[attr-defined]
+        if problems or not hasattr(cls, "action_problems"):
+            cls.action_problems = problems  # type: ignore[attr-defined]
+        return cast("ActionRegistryMeta", cls)
+
+    def __init__(
+        cls, cls_name: str, bases: tuple[type, ...], namespace: dict[str, Any], /, **kwargs: Any
+    ) -> None:
+        kwargs.pop("timeout", None)
+        kwargs.pop("raises", None)
+        super().__init__(cls_name, bases, namespace, **kwargs)
 
 
 def _refuse_coroutine_execute(cls_name: str, execute: object) -> None:
@@ -184,6 +221,10 @@ class Action(Generic[PayloadT], metaclass=ActionRegistryMeta):
 
     payload_model: ClassVar[type[BaseModel] | None] = None
     """The payload's model, taken from the type argument; ``None`` for an untyped action."""
+    action_timeout: ClassVar[float | None] = None
+    """Seconds a request may run (the ``timeout=`` class keyword); ``None``: the settings' default."""
+    action_problems: ClassVar[tuple[type[WebSocketProblem], ...]] = ()
+    """The problem classes the action may end with (the ``raises=`` class keyword), for the contract."""
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)

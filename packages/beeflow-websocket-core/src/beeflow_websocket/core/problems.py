@@ -28,6 +28,7 @@ from beeflow_websocket.core.exceptions import BeeflowWebSocketError
 
 __all__ = [
     "ABOUT_BLANK",
+    "ActionTimeout",
     "RESERVED_MEMBERS",
     "BuiltinProblemCode",
     "ClientProblem",
@@ -40,6 +41,8 @@ __all__ = [
     "ServerProblem",
     "UnknownAction",
     "WebSocketProblem",
+    "RequestCancelled",
+    "UnknownRequest",
     "problem_type",
 ]
 
@@ -53,6 +56,9 @@ BuiltinProblemCode = Literal[
     "invalid_group_name",
     "internal_error",
     "delivery_unavailable",
+    "request_cancelled",
+    "unknown_request",
+    "action_timeout",
 ]
 """The codes the library itself answers with; each has a section in docs/en/errors.md."""
 
@@ -200,3 +206,36 @@ class DeliveryUnavailable(ServerProblem):
     code = "delivery_unavailable"
     title = "Event delivery unavailable"
     detail = "An event could not be handed over for delivery to other connections."
+
+
+class RequestCancelled(ClientProblem):
+    """The client cancelled the request with ``beeflow.cancel`` (protocol v1): it ends with this frame.
+
+    499 is the status HTTP servers and gateways log for a request its client gave up on.
+    """
+
+    status = 499
+    code = "request_cancelled"
+    title = "Request cancelled"
+    detail = "The request was cancelled by the client."
+
+
+class UnknownRequest(ClientProblem):
+    """``beeflow.cancel`` named a request that is not running on this connection (protocol v1).
+
+    It may have ended already: its terminal frame was sent, or is on its way.
+    """
+
+    status = 404
+    code = "unknown_request"
+    title = "Unknown request"
+    detail = "No request with this req_id is running on this connection."
+
+
+class ActionTimeout(ServerProblem):
+    """The action ran past its time limit; it was stopped as on a cancel and the request ends here."""
+
+    status = 504
+    code = "action_timeout"
+    title = "Action timed out"
+    detail = "The action did not finish within its time limit."
