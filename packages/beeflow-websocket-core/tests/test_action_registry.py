@@ -88,4 +88,7 @@ async def test_an_action_that_answers_with_no_event_is_an_async_generator() -> N
             return
             yield
 
-    assert await ActionTestClient(user_id=1).request("silent") == []
+    outcome = await ActionTestClient(user_id=1).call("silent")
+    assert outcome.complete
+    assert outcome.events == []
+    assert outcome.terminal["payload"] == {"events": 0}

@@ -55,7 +55,7 @@ def assert_valid_frames(client: ActionTestClient) -> None:
 
 
 async def test_health_answers_the_asking_connection() -> None:
-    client = ActionTestClient(user_id=1)
+    client = ActionTestClient(protocol_version=0, user_id=1)
 
     await client.send_frame(envelope())
 
@@ -72,7 +72,7 @@ async def test_health_answers_the_asking_connection() -> None:
 
 
 async def test_binary_frames_holding_utf8_json_are_actions_too() -> None:
-    client = ActionTestClient()
+    client = ActionTestClient(protocol_version=0)
 
     await client.send_frame(envelope().encode())
 
@@ -87,7 +87,7 @@ async def test_an_action_yielding_several_events_numbers_them_in_order() -> None
             for text in ("3", "2", "1"):
                 yield note(context, message, text)
 
-    client = ActionTestClient()
+    client = ActionTestClient(protocol_version=0)
     await client.request("countdown")
     await client.request("countdown")
 
@@ -113,7 +113,7 @@ async def test_an_action_may_yield_nothing() -> None:
             for event in nothing:
                 yield event
 
-    client = ActionTestClient()
+    client = ActionTestClient(protocol_version=0)
 
     assert await client.request("quiet") == []
 
@@ -130,7 +130,7 @@ async def test_the_action_receives_the_envelope_and_the_connection_context() -> 
             for event in nothing:
                 yield event
 
-    client = ActionTestClient(user_id="auth0|42", websocket_id="conn-9")
+    client = ActionTestClient(protocol_version=0, user_id="auth0|42", websocket_id="conn-9")
     req_id = await client.send("spy", {"text": "hi", "n": [1, None]})
 
     [(message, context)] = seen
@@ -194,7 +194,8 @@ async def test_bad_input_is_answered_with_400_and_the_connection_survives(
     frame: str | bytes, req_id: str | None, detail: str | None
 ) -> None:
     client = ActionTestClient(
-        settings=DispatcherSettings(problem_type_base_url="https://example.com/problems/websocket")
+        protocol_version=0,
+        settings=DispatcherSettings(problem_type_base_url="https://example.com/problems/websocket"),
     )
 
     await client.send_frame(frame)
@@ -214,7 +215,7 @@ async def test_bad_input_is_answered_with_400_and_the_connection_survives(
 
 
 async def test_an_unknown_action_is_answered_with_400() -> None:
-    client = ActionTestClient()
+    client = ActionTestClient(protocol_version=0)
 
     req_id = await client.send("launch-rockets")
 
@@ -232,7 +233,7 @@ async def test_a_failing_action_is_a_500_without_its_exception_text(caplog: pyte
             yield note(context, message, "first")
             raise RuntimeError(LEAK)
 
-    client = ActionTestClient()
+    client = ActionTestClient(protocol_version=0)
     req_id = await client.send("fragile")
     answer = await client.request("health")
 
@@ -273,7 +274,7 @@ async def test_an_event_for_an_unregistered_recipient_is_a_500(caplog: pytest.Lo
             finally:
                 finished.append(True)
 
-    client = ActionTestClient()
+    client = ActionTestClient(protocol_version=0)
     req_id = await client.send("misrouted")
 
     assert [f.get("event", f.get("code")) for f in client.frames] == ["note", "internal_error"]
@@ -305,7 +306,7 @@ async def test_an_action_that_breaks_the_contract_is_a_500(
 
     if kind == "no-execute":
         del Broken.execute
-    client = ActionTestClient()
+    client = ActionTestClient(protocol_version=0)
 
     await client.send("broken")
 
@@ -331,7 +332,7 @@ async def test_a_domain_problem_reaches_the_client_after_earlier_events(
 
     caplog.set_level(logging.INFO)
     client = ActionTestClient(
-        settings=DispatcherSettings(problem_type_base_url="https://example.com/problems")
+        protocol_version=0, settings=DispatcherSettings(problem_type_base_url="https://example.com/problems")
     )
     req_id = await client.send("book")
 
@@ -365,7 +366,7 @@ async def test_a_problem_whose_extensions_json_cannot_carry_becomes_a_500(
                 raise WebSocketProblem(status=409, code="odd", extensions={"when": object()})  # type: ignore[dict-item]
             yield note(context, message, "never")
 
-    client = ActionTestClient()
+    client = ActionTestClient(protocol_version=0)
     req_id = await client.send("odd")
 
     [error] = client.frames
@@ -385,7 +386,7 @@ async def test_a_generator_failing_while_closing_is_logged_and_the_answer_stands
             finally:
                 raise RuntimeError("cleanup failed")
 
-    client = ActionTestClient()
+    client = ActionTestClient(protocol_version=0)
     await client.send("stubborn")
 
     assert [f["code"] for f in client.frames] == ["internal_error"]
@@ -403,8 +404,8 @@ async def test_events_for_other_connections_are_routed_with_their_own_seq() -> N
                 recipient="websocket", recipient_id=target, req_id=message.req_id, payload={"text": "hey"}
             )
 
-    alice = ActionTestClient(websocket_id="alice")
-    bob = ActionTestClient(websocket_id="bob", connections=alice.connections)
+    alice = ActionTestClient(protocol_version=0, websocket_id="alice")
+    bob = ActionTestClient(protocol_version=0, websocket_id="bob", connections=alice.connections)
     await bob.request("health")
     await bob.request("health")
 
@@ -427,8 +428,8 @@ async def test_a_resolver_naming_several_connections_reaches_each_once() -> None
         ) -> AsyncIterator[Note]:
             yield Note(recipient="everyone", recipient_id="all", payload={"text": "hi"})
 
-    alice = ActionTestClient(websocket_id="alice")
-    bob = ActionTestClient(websocket_id="bob", connections=alice.connections)
+    alice = ActionTestClient(protocol_version=0, websocket_id="alice")
+    bob = ActionTestClient(protocol_version=0, websocket_id="bob", connections=alice.connections)
 
     await alice.send("broadcast")
 
@@ -518,8 +519,10 @@ async def test_a_replaced_websocket_resolver_is_asked_even_for_the_connection_it
             asked.append(recipient_id)
             return (recipient_id, "observer")
 
-    client = ActionTestClient(user_id=1)
-    observer = ActionTestClient(user_id=2, websocket_id="observer", connections=client.connections)
+    client = ActionTestClient(protocol_version=0, user_id=1)
+    observer = ActionTestClient(
+        protocol_version=0, user_id=2, websocket_id="observer", connections=client.connections
+    )
     await observer.open()
 
     await client.send_frame(envelope())
@@ -566,7 +569,7 @@ class BuiltBadly(metaclass=ActionRegistryMeta, name="built-badly"):
 async def test_an_action_that_escapes_exception_is_a_logged_500_and_the_next_frame_is_answered(
     action: str, payload: dict[str, JsonValue], caplog: pytest.LogCaptureFixture
 ) -> None:
-    client = ActionTestClient(user_id=7)
+    client = ActionTestClient(protocol_version=0, user_id=7)
     await client.open()
     req_id = uuid4()
     await client.dispatcher.receive(

@@ -109,7 +109,7 @@ def readable_req_id(frame: str | bytes) -> str | None:
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(frame=frames)
 def test_any_frame_gets_exactly_one_documented_answer(frame: str | bytes) -> None:
-    client = ActionTestClient(user_id=1)
+    client = ActionTestClient(protocol_version=0, user_id=1)
     asyncio.run(client.send_frame(frame))
 
     [raw] = client.raw_frames

@@ -1,10 +1,11 @@
-"""Frames received from one client, waiting for one of the connection's action slots.
+"""Requests received from one client, waiting for one of the connection's action slots.
 
-Frames wait in a bounded queue for one of ``max_concurrent_actions`` workers. :meth:`Inbox.put`
-returns as soon as a frame is queued, so the adapter goes on reading and notices a disconnect while
-an action still runs; it waits only while the queue is full, which slows a flooding client down.
-A worker is a task started when there is work, eagerly, and ends when there is none: an idle
-connection holds no task, and a frame that finds a free slot is handled inside ``put``.
+Requests (decoded frames) wait in a bounded queue for one of ``max_concurrent_actions`` workers.
+:meth:`Inbox.put` returns as soon as a request is queued, so the adapter goes on reading and notices
+a disconnect while an action still runs; it waits only while the queue is full, which slows a
+flooding client down. A worker is a task started when there is work, eagerly, and ends when there is
+none: an idle connection holds no task, and a request that finds a free slot is handled inside
+``put``.
 """
 
 from __future__ import annotations
@@ -17,10 +18,8 @@ from beeflow_websocket.core._tasks import start_eagerly
 
 __all__ = ["Inbox"]
 
-type Handler = Callable[[str | bytes], Awaitable[None]]
 
-
-class Inbox:
+class Inbox[T]:
     """The inbound queue of one connection and the workers that drain it, in order of arrival.
 
     Args:
@@ -31,14 +30,14 @@ class Inbox:
 
     __slots__ = ("_active", "_frames", "_handle", "_max_workers", "_workers")
 
-    def __init__(self, handle: Handler, *, workers: int, limit: int) -> None:
+    def __init__(self, handle: Callable[[T], Awaitable[None]], *, workers: int, limit: int) -> None:
         self._handle = handle
         self._max_workers = workers
-        self._frames: FrameBuffer[str | bytes] = FrameBuffer(limit)
+        self._frames: FrameBuffer[T] = FrameBuffer(limit)
         self._active = 0
         self._workers: set[asyncio.Task[None]] | None = None
 
-    def offer(self, frame: str | bytes) -> bool:
+    def offer(self, frame: T) -> bool:
         """Hand ``frame`` to a free worker if there is one and nothing waits; ``False`` if not.
 
         The usual case, a plain call: it spares every frame a coroutine of its own.
@@ -49,7 +48,7 @@ class Inbox:
             return True
         return False
 
-    async def put(self, frame: str | bytes) -> None:
+    async def put(self, frame: T) -> None:
         """Hand ``frame`` to a free worker, or queue it, waiting while the queue is full."""
         if self.offer(frame):
             return
@@ -75,7 +74,7 @@ class Inbox:
             self._frames.get_nowait()
             self._frames.task_done()
 
-    def _start_worker(self, first: str | bytes | None) -> None:
+    def _start_worker(self, first: T | None) -> None:
         self._active += 1
         worker = start_eagerly(self._work(first))
         if not worker.done():
@@ -84,7 +83,7 @@ class Inbox:
             self._workers.add(worker)
             worker.add_done_callback(self._workers.discard)
 
-    async def _work(self, first: str | bytes | None) -> None:
+    async def _work(self, first: T | None) -> None:
         """Handle ``first`` (handed over directly), then frames from the queue until it is empty."""
         try:
             while first is not None or not self._frames.empty():

@@ -6,6 +6,9 @@ never interleave and ``seq`` follows the order of writing. There are three ways 
 - :meth:`Outbox.send` for the connection's own answers: written in the caller's task when nothing
   is queued and nobody writes (the usual single answer, no task started), else queued, waiting for
   room: only the connection's own worker waits there, so a slow client slows only itself;
+- :meth:`Outbox.hold` for a v1 request's own events, which can be marked ``final`` only once it is
+  known whether the action has ended: queued unwritten, and written as soon as the action waits
+  (a callback of the event loop) or by :meth:`Outbox.flush` once it has ended, whichever is first;
 - :meth:`Outbox.offer` for an event from elsewhere when there is room now (a sender with many
   receivers offers to all, then waits only for the full ones, together);
 - :meth:`Outbox.deliver` for an event from elsewhere that waits for room, up to the slow-consumer
@@ -32,7 +35,7 @@ from beeflow_websocket.core._buffer import FrameBuffer
 from beeflow_websocket.core._tasks import start_eagerly
 
 if TYPE_CHECKING:
-    from beeflow_websocket.core.protocol import ConnectionProtocol
+    from beeflow_websocket.core.protocol import ConnectionProtocol, Outgoing
     from beeflow_websocket.core.transport import OutboundEvent, Transport
 
 __all__ = ["Outbox"]
@@ -60,6 +63,7 @@ class Outbox:
         "_line_task",
         "_on_stalled",
         "_protocol",
+        "_soon",
         "_stall_timeout",
         "_transport",
         "_writer",
@@ -83,13 +87,14 @@ class Outbox:
         self._stall_timeout = stall_timeout
         self._on_stalled = on_stalled
         # Events wait unnumbered; the protocol numbers each as it is written.
-        self._frames: FrameBuffer[str | OutboundEvent] = FrameBuffer(limit)
+        self._frames: FrameBuffer[Outgoing] = FrameBuffer(limit)
         self._writer: asyncio.Task[None] | None = None
         self._writing = False
+        self._soon = False  # a callback that starts the writer is scheduled
         self._line: deque[OutboundEvent] | None = None
         self._line_task: asyncio.Task[None] | None = None
 
-    async def send(self, frame: str | OutboundEvent) -> None:
+    async def send(self, frame: Outgoing) -> None:
         """Write a frame of the connection's own; it waits for room, never counting as stalled."""
         if not self._protocol.open:
             return
@@ -111,6 +116,32 @@ class Outbox:
         if not self._writing:
             self._writing = True
             await self._write_frames()
+
+    async def hold(self, frame: Outgoing) -> None:
+        """Queue a frame without writing it now; it is written once the caller waits, or on :meth:`flush`."""
+        if not self._protocol.open:
+            return
+        if self._frames.full():
+            self._later()  # room comes from the writer
+            await self._frames.put(frame)
+        else:
+            self._frames.put_nowait(frame)
+        self._later()
+
+    async def flush(self) -> None:
+        """Write what is queued, in the caller's task, unless a writer is at it already."""
+        if not self._writing and not self._frames.empty():
+            self._writing = True
+            await self._write_frames()
+
+    def _later(self) -> None:
+        if not self._soon and not self._writing:
+            self._soon = True
+            asyncio.get_running_loop().call_soon(self._write_later)
+
+    def _write_later(self) -> None:
+        self._soon = False
+        self._write_soon()
 
     def offer(self, event: OutboundEvent) -> bool:
         """Queue ``event`` if there is room now; ``False`` if not. Dropped (``True``) once closing."""

@@ -28,12 +28,14 @@ from beeflow_websocket.core.transport import OutboundEvent
 
 __all__ = [
     "decode_object",
+    "encode_completion",
     "encode_event",
     "encode_problem",
     "new_msg_id",
     "quoted",
     "read_req_id",
     "stamp",
+    "stamp_final",
     "validate_envelope",
     "validate_payload",
 ]
@@ -157,14 +159,34 @@ def stamp(event: OutboundEvent, seq: int) -> str:
     return f'{{"msg_id":"{new_msg_id()}","req_id":"{event.req_id}","seq":{seq},{event.body[1:]}'
 
 
+def stamp_final(event: OutboundEvent, seq: int, *, final: bool) -> str:
+    """Return a v1 request's own event frame: what :func:`stamp` gives, with ``final`` after ``seq``."""
+    marker = "true" if final else "false"
+    if event.req_id is None:
+        return f'{{"msg_id":"{new_msg_id()}","seq":{seq},"final":{marker},{event.body[1:]}'
+    return (
+        f'{{"msg_id":"{new_msg_id()}","req_id":"{event.req_id}","seq":{seq},"final":{marker},{event.body[1:]}'
+    )
+
+
+def encode_completion(req_id: str, seq: int, websocket_id: str, *, events: int) -> str:
+    """Return the v1 ``beeflow.complete`` frame that ends request ``req_id`` after ``events`` event frames."""
+    return (
+        f'{{"msg_id":"{new_msg_id()}","req_id":"{req_id}","seq":{seq},"final":true,'
+        f'"event":"beeflow.complete","recipient":"websocket","recipient_id":{_json_text(websocket_id)},'
+        f'"payload":{{"events":{events}}}}}'
+    )
+
+
 def encode_problem(
     problem: WebSocketProblem,
     *,
     req_id: UUID | None,
     instance: str,
     problem_type_base_url: str | None,
+    final: bool | None = None,
 ) -> str:
-    """Render a problem as an error frame.
+    """Render a problem as an error frame; ``final`` is the v1 marker, left out when ``None``.
 
     Raises:
         pydantic_core.PydanticSerializationError: An extension member holds a value JSON cannot carry.
@@ -172,6 +194,8 @@ def encode_problem(
     frame: dict[str, JsonValue] = {"msg_id": new_msg_id()}
     if req_id is not None:
         frame["req_id"] = str(req_id)
+    if final is not None:
+        frame["final"] = final
     frame["type"] = problem_type(problem_type_base_url, problem.type_slug)
     frame["title"] = problem.title
     frame["status"] = problem.status

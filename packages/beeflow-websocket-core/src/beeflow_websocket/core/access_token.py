@@ -40,11 +40,14 @@ def read_access_token(subprotocols: Sequence[str]) -> str | None:
 
 
 def selected_subprotocol(subprotocols: Sequence[str]) -> str | None:
-    """The subprotocol the handshake selects: the ``access-token`` marker when offered, else none.
+    """The subprotocol the handshake selects: ``beeflow.v1``, else the ``access-token`` marker, else none.
 
-    Never the token itself, which would echo it back in the handshake response.
+    Never the token itself, which would echo it back in the handshake response. Kept here for
+    callers of 0.4.0; :mod:`beeflow_websocket.core.negotiation` decides.
     """
-    return ACCESS_TOKEN_SUBPROTOCOL if ACCESS_TOKEN_SUBPROTOCOL in subprotocols else None
+    from beeflow_websocket.core.negotiation import selected_subprotocol as negotiate
+
+    return negotiate(subprotocols)
 
 
 def split_subprotocol_header(header: str | None) -> list[str]:

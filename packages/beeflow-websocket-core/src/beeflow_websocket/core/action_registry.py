@@ -107,7 +107,12 @@ class ActionRegistryMeta(RegistryMeta):
         return cast("ActionRegistryMeta", cls)
 
     def __init__(
-        cls, cls_name: str, bases: tuple[type, ...], namespace: dict[str, Any], /, **kwargs: Any
+        cls,  # noqa: N805 - a metaclass instance is a class
+        cls_name: str,
+        bases: tuple[type, ...],
+        namespace: dict[str, Any],
+        /,
+        **kwargs: Any,
     ) -> None:
         kwargs.pop("timeout", None)
         kwargs.pop("raises", None)

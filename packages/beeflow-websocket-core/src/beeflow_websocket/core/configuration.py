@@ -8,7 +8,7 @@ settings, the live connections of this process, and the Redis engine when one is
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Final, TypedDict, Unpack
@@ -17,6 +17,7 @@ from uuid import uuid4
 from beeflow_websocket.core.autodiscover import autodiscover_for_caller
 from beeflow_websocket.core.delivery.local import LocalConnections
 from beeflow_websocket.core.lifecycle import ConnectionLifecycle
+from beeflow_websocket.core.negotiation import negotiated_version
 from beeflow_websocket.core.options import OPTIONS, checked_module_names, protocol_settings
 from beeflow_websocket.core.origins import checked_origins, origin_allowed
 from beeflow_websocket.core.settings import DEFAULT_SETTINGS, DispatcherSettings
@@ -50,6 +51,8 @@ class AdapterOptions(TypedDict, total=False):
             closed with 1013.
         idle_timeout: Seconds a connection may send nothing before it is closed with 4408 (default
             ``None``: never).
+        action_timeout: Seconds an action may run unless its class sets ``timeout=``; past them it is
+            stopped and answered 504 ``action_timeout`` (default ``None``: no limit).
         redis_url: A Redis URL (``redis://host:6379/0``) to reach connections, users and groups in every
             process and instance; needs the ``redis`` extra. ``None`` (the default) reaches the
             connections of this process only.
@@ -71,6 +74,7 @@ class AdapterOptions(TypedDict, total=False):
     max_outbound_messages: int
     slow_consumer_timeout: float
     idle_timeout: float | None
+    action_timeout: float | None
     redis_url: str | None
     redis_channel_prefix: str
     allowed_origins: Iterable[str] | None
@@ -120,12 +124,19 @@ class AdapterState:
         self.redis = RedisDelivery(url, self.connections, channel_prefix=channel_prefix)
 
     def connection(
-        self, transport: Transport, *, user_id: UserId, websocket_id: str | None = None, path: str
+        self,
+        transport: Transport,
+        *,
+        user_id: UserId,
+        websocket_id: str | None = None,
+        path: str,
+        subprotocols: Sequence[str] = (),
     ) -> ConnectionLifecycle:
         """Serve one connection of this application for the duration of an ``async with`` block.
 
         See :class:`~beeflow_websocket.core.lifecycle.ConnectionLifecycle`; ``websocket_id`` is a random
-        UUID unless given.
+        UUID unless given. ``subprotocols`` are those the client offered: they decide the protocol
+        version (:mod:`beeflow_websocket.core.negotiation`).
         """
         return ConnectionLifecycle(
             transport,
@@ -135,6 +146,7 @@ class AdapterState:
             user_id=user_id,
             path=path,
             settings=self.settings,
+            protocol_version=negotiated_version(subprotocols),
         )
 
 

@@ -12,13 +12,15 @@ The parts, each with one job:
 
 - :class:`~beeflow_websocket.core.protocol.ConnectionProtocol`: the pure decisions (frame in,
   request or problem out; ``seq``; the connection's state);
-- :class:`~beeflow_websocket.core._inbox.Inbox`: received frames waiting for an action slot;
-- :mod:`~beeflow_websocket.core._execution`: running one request's action;
+- :class:`~beeflow_websocket.core._inbox.Inbox`: received requests waiting for an action slot;
+- :mod:`~beeflow_websocket.core._execution`: running one request's action, and stopping it;
 - :func:`~beeflow_websocket.core.routing.route`: where each yielded event goes;
 - :class:`~beeflow_websocket.core._outbox.Outbox`: frames waiting to be written, one writer, and
   the slow-consumer policy.
 
-The dispatcher wires them together and keeps the connection's group membership.
+The dispatcher wires them together, keeps the connection's group membership and, in protocol v1,
+its running requests, so that ``beeflow.cancel`` finds them; ``beeflow.cancel`` and ``beeflow.ping``
+are handled as they arrive, never behind the requests that wait for a slot.
 """
 
 from __future__ import annotations
@@ -26,15 +28,16 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from functools import partial
 from typing import TYPE_CHECKING, Final
 
-from beeflow_websocket.core._execution import run_action
+from beeflow_websocket.core._execution import RunningRequest, run_action
 from beeflow_websocket.core._inbox import Inbox
 from beeflow_websocket.core._outbox import Outbox
 from beeflow_websocket.core.action_registry import ActionContext, UserId
 from beeflow_websocket.core.groups import checked_group_name, user_group
-from beeflow_websocket.core.problems import DeliveryUnavailable
-from beeflow_websocket.core.protocol import ConnectionProtocol, Rejection
+from beeflow_websocket.core.problems import DeliveryUnavailable, RequestCancelled, UnknownRequest
+from beeflow_websocket.core.protocol import Cancel, ConnectionProtocol, Ping, Rejection, Reply, Request
 from beeflow_websocket.core.routing import route
 from beeflow_websocket.core.settings import DEFAULT_SETTINGS, DispatcherSettings
 from beeflow_websocket.core.transport import IDLE_CLOSE_CODE, SLOW_CONSUMER_CLOSE_CODE
@@ -43,6 +46,7 @@ if TYPE_CHECKING:
     from uuid import UUID
 
     from beeflow_websocket.core.event_registry import EventPluginProtocol
+    from beeflow_websocket.core.negotiation import ProtocolVersion
     from beeflow_websocket.core.problems import WebSocketProblem
     from beeflow_websocket.core.transport import Delivery, OutboundEvent, Transport
 
@@ -61,6 +65,7 @@ class ConnectionDispatcher:
         user_id: The authenticated user's id.
         path: The connection path, sent as ``instance`` in error frames.
         settings: Protocol settings shared by the adapter's connections.
+        protocol_version: What the handshake negotiated: 0 (0.3.0 frames) or 1.
     """
 
     __slots__ = (
@@ -68,7 +73,9 @@ class ConnectionDispatcher:
         "_groups",
         "_heard",
         "_inbox",
+        "_member_of",
         "_outbox",
+        "_requests",
         "_torn_down",
         "_watchdog",
         "context",
@@ -86,17 +93,23 @@ class ConnectionDispatcher:
         user_id: UserId,
         path: str,
         settings: DispatcherSettings = DEFAULT_SETTINGS,
+        protocol_version: ProtocolVersion = 0,
     ) -> None:
         self.transport = transport
         self.delivery = delivery
         self.context = ActionContext(websocket_id=websocket_id, user_id=user_id, membership=self)
-        self.protocol = ConnectionProtocol(path=path, settings=settings)
+        self.protocol = ConnectionProtocol(
+            path=path, settings=settings, version=protocol_version, websocket_id=websocket_id
+        )
         self._groups: frozenset[str] = frozenset()
+        # Every group this connection is in, its user's included: its own events to them reach it directly.
+        self._member_of = frozenset((user_group(user_id),))
+        self._requests: dict[UUID, RunningRequest] = {}  # v1: the requests beeflow.cancel can find
         self._torn_down = False
         self._heard = 0.0  # when the client last sent a frame (monotonic), with an idle_timeout
         self._watchdog: asyncio.TimerHandle | None = None
         self._closing: asyncio.Task[None] | None = None
-        self._inbox = Inbox(
+        self._inbox: Inbox[RunningRequest | Rejection] = Inbox(
             self._handle, workers=settings.max_concurrent_actions, limit=settings.max_pending_messages
         )
         self._outbox = Outbox(
@@ -153,11 +166,13 @@ class ConnectionDispatcher:
         """Put this connection into ``group`` (what ``context.join`` does)."""
         await self.delivery.add_to_group(checked_group_name(group), self.websocket_id)
         self._groups |= {group}
+        self._member_of |= {group}
 
     async def leave(self, group: str) -> None:
         """Take this connection out of ``group`` (what ``context.leave`` does)."""
         await self.delivery.remove_from_group(checked_group_name(group), self.websocket_id)
         self._groups -= {group}
+        self._member_of -= {group}
 
     async def receive(self, frame: str | bytes) -> None:
         """Accept one frame from the client; it is handled in order by the connection's workers.
@@ -165,12 +180,29 @@ class ConnectionDispatcher:
         Returns as soon as the frame is queued, or, when a worker is free, as soon as its action first
         waits (an action that never waits is answered before this returns). Waits while
         ``max_pending_messages`` frames are already waiting, which is the backpressure that slows a
-        flooding client down. Frames that arrive after :meth:`close` are ignored.
+        flooding client down. In v1, ``beeflow.cancel`` and ``beeflow.ping`` are answered here, at
+        once. Frames that arrive after :meth:`close` are ignored.
         """
         if self._watchdog is not None:
             self._heard = time.monotonic()
-        if self.protocol.open and not self._inbox.offer(frame):
-            await self._inbox.put(frame)
+        if not self.protocol.open:
+            return
+        decision = self.protocol.receive(frame)
+        item: RunningRequest | Rejection
+        if type(decision) is Request:
+            message = decision.message
+            if self.protocol.version:
+                item = RunningRequest(decision.action_class, message, Reply(message.req_id))
+                self._requests[message.req_id] = item
+            else:
+                item = RunningRequest(decision.action_class, message, None)
+        elif type(decision) is Rejection:
+            item = decision
+        else:
+            await self._control(decision)  # type: ignore[arg-type]
+            return
+        if not self._inbox.offer(item):
+            await self._inbox.put(item)
 
     async def wait_idle(self) -> None:
         """Wait until every frame received so far has been handled and its answers written."""
@@ -268,21 +300,50 @@ class ConnectionDispatcher:
             logger.debug("connection %s was already closing", self.websocket_id, exc_info=True)
         await self.close()
 
-    async def _handle(self, frame: str | bytes) -> None:
+    async def _handle(self, item: RunningRequest | Rejection) -> None:
         if not self.protocol.open:
             return
-        decision = self.protocol.receive(frame)
-        if isinstance(decision, Rejection):
-            logger.debug("rejected a frame on connection %s: %s", self.websocket_id, decision.problem.code)
-            await self._answer(decision.problem, decision.req_id)
+        if type(item) is Rejection:
+            logger.debug("rejected a frame on connection %s: %s", self.websocket_id, item.problem.code)
+            final = None if item.req_id is None or not self.protocol.version else True
+            await self._send_problem(item.problem, item.req_id, final)
             return
-        await run_action(
-            decision.action_class, decision.message, self.context, emit=self._emit, answer=self._answer
-        )
-
-    async def _emit(self, event: EventPluginProtocol) -> None:
+        run: RunningRequest = item  # type: ignore[assignment]
+        if run.stopping is not None:
+            return  # cancelled while it waited: answered then
         try:
-            await route(event, self.delivery, own_id=self.context.websocket_id, own=self._outbox.send)
+            await run_action(
+                run,
+                self.context,
+                emit=self._emit,
+                answer=self._end_with,
+                complete=self._complete,
+                default_timeout=self.settings.action_timeout,
+            )
+        finally:
+            if run.reply is not None and self._requests.get(run.req_id) is run:
+                del self._requests[run.req_id]
+
+    async def _control(self, request: Cancel | Ping) -> None:
+        """v1: answer ``beeflow.cancel`` or ``beeflow.ping`` at once."""
+        if type(request) is Cancel:
+            target = self._requests.get(request.target)
+            if target is None:
+                await self._send_problem(UnknownRequest(), request.req_id, True)
+                return
+            if target.stop(RequestCancelled()) == "waiting":
+                del self._requests[request.target]
+                await self._send_problem(RequestCancelled(), request.target, True)
+        completion = self.protocol.end(Reply(request.req_id))
+        if completion is not None:
+            await self._outbox.send(completion)
+
+    async def _emit(self, event: EventPluginProtocol, run: RunningRequest) -> None:
+        own = self._outbox.send if run.reply is None else partial(self._hold, run.reply)
+        try:
+            await route(
+                event, self.delivery, own_id=self.context.websocket_id, own=own, own_groups=self._member_of
+            )
         except DeliveryUnavailable as problem:
             # The action goes on: only the hand-over of this event failed, and the engine recovers.
             logger.error(
@@ -290,8 +351,25 @@ class ConnectionDispatcher:
                 event.event_name,
                 event.req_id,
             )
-            await self._answer(problem, event.req_id)
+            await self._send_problem(problem, run.req_id, None if run.reply is None else False)
 
-    async def _answer(self, problem: WebSocketProblem, req_id: UUID | None) -> None:
+    async def _hold(self, reply: Reply, event: OutboundEvent) -> None:
+        """v1: queue a request's own event; whether it is final is decided when it is written."""
+        await self._outbox.hold(self.protocol.own(reply, event))
+
+    async def _end_with(self, problem: WebSocketProblem, run: RunningRequest) -> None:
+        """End the request with ``problem``, its terminal frame in v1."""
+        await self._send_problem(problem, run.req_id, None if run.reply is None else True)
+
+    async def _complete(self, run: RunningRequest) -> None:
+        """v1: the action ended well; write what is left of the request, its terminal frame last."""
+        if run.reply is None or not self.protocol.open:
+            return
+        completion = self.protocol.end(run.reply)
+        if completion is not None:
+            await self._outbox.hold(completion)
+        await self._outbox.flush()
+
+    async def _send_problem(self, problem: WebSocketProblem, req_id: UUID | None, final: bool | None) -> None:
         if self.protocol.open:
-            await self._outbox.send(self.protocol.problem_frame(problem, req_id))
+            await self._outbox.send(self.protocol.problem_frame(problem, req_id, final=final))

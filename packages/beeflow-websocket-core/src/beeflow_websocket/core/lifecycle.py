@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from beeflow_websocket.core.action_registry import UserId
     from beeflow_websocket.core.delivery.local import LocalConnections
+    from beeflow_websocket.core.negotiation import ProtocolVersion
     from beeflow_websocket.core.settings import DispatcherSettings
     from beeflow_websocket.core.transport import Delivery, Transport
 
@@ -47,6 +48,7 @@ class ConnectionLifecycle:
         user_id: The authenticated user's id.
         path: The connection path, the ``instance`` of error frames.
         settings: The protocol settings.
+        protocol_version: What the handshake negotiated (see :mod:`beeflow_websocket.core.negotiation`).
     """
 
     __slots__ = ("_connections", "dispatcher")
@@ -61,6 +63,7 @@ class ConnectionLifecycle:
         user_id: UserId,
         path: str,
         settings: DispatcherSettings,
+        protocol_version: ProtocolVersion = 0,
     ) -> None:
         self._connections = connections
         self.dispatcher = ConnectionDispatcher(
@@ -70,6 +73,7 @@ class ConnectionLifecycle:
             user_id=user_id,
             path=path,
             settings=settings,
+            protocol_version=protocol_version,
         )
 
     async def __aenter__(self) -> ConnectionDispatcher:

@@ -72,6 +72,7 @@ OPTIONS: Final[tuple[Option, ...]] = (
     Option("max_outbound_messages", DEFAULT_MAX_OUTBOUND_MESSAGES, "`256`", 8),
     Option("slow_consumer_timeout", DEFAULT_SLOW_CONSUMER_TIMEOUT, "`2.0`", 0.5),
     Option("idle_timeout", None, "`None`", 30.0),
+    Option("action_timeout", None, "`None`", 10.0),
     Option("redis_url", None, "`None`", "redis://127.0.0.1:6379/15"),
     Option("redis_channel_prefix", "beeflow-websocket", '`"beeflow-websocket"`', "my-app"),
     Option("allowed_origins", None, "`None`", ("https://app.example.com",), django=False),

@@ -28,8 +28,8 @@ from beeflow_websocket.core.exceptions import BeeflowWebSocketError
 
 __all__ = [
     "ABOUT_BLANK",
-    "ActionTimeout",
     "RESERVED_MEMBERS",
+    "ActionTimeout",
     "BuiltinProblemCode",
     "ClientProblem",
     "DeliveryUnavailable",
@@ -38,11 +38,11 @@ __all__ = [
     "InvalidGroupName",
     "InvalidMessage",
     "MessageTooLarge",
+    "RequestCancelled",
     "ServerProblem",
     "UnknownAction",
-    "WebSocketProblem",
-    "RequestCancelled",
     "UnknownRequest",
+    "WebSocketProblem",
     "problem_type",
 ]
 
@@ -63,7 +63,7 @@ BuiltinProblemCode = Literal[
 """The codes the library itself answers with; each has a section in docs/en/errors.md."""
 
 RESERVED_MEMBERS: Final = frozenset(
-    {"msg_id", "req_id", "type", "title", "status", "detail", "code", "instance"}
+    {"msg_id", "req_id", "final", "type", "title", "status", "detail", "code", "instance"}
 )
 """Members of the error frame that extension members may not overwrite."""
 

@@ -9,6 +9,13 @@ tested frame by frame without an event loop, and importing it loads no ``asyncio
 
 The state only moves forward, ``OPEN`` to ``CLOSING`` to ``CLOSED``: a connection that is closing
 is sent nothing more, and a caller that tries is told which state it expected and which it found.
+
+A connection that negotiated protocol v1 (:mod:`beeflow_websocket.core.negotiation`) also gets the
+v1 rules here: a frame naming ``beeflow.cancel`` or ``beeflow.ping`` becomes a :class:`Cancel` or a
+:class:`Ping`, and every request ends with exactly one frame marked ``"final": true``. Whether an
+event is a request's last is known only when it is written, so the request's own events are numbered
+and marked then (:class:`OwnEvent`); a request whose last event was already written when its action
+ended ends with a :class:`Completion`, the ``beeflow.complete`` event.
 """
 
 from __future__ import annotations
@@ -18,13 +25,18 @@ import logging
 from typing import TYPE_CHECKING, Final, NamedTuple
 from uuid import UUID
 
+from pydantic import BaseModel, ConfigDict
+
 from beeflow_websocket.core._wire import (
     decode_object,
+    encode_completion,
     encode_problem,
     quoted,
     read_req_id,
     stamp,
+    stamp_final,
     validate_envelope,
+    validate_payload,
 )
 from beeflow_websocket.core.action_registry import ActionRegistryMeta
 from beeflow_websocket.core.exceptions import ActionDoesNotExist, BeeflowWebSocketError
@@ -37,11 +49,34 @@ from beeflow_websocket.core.problems import (
     WebSocketProblem,
 )
 from beeflow_websocket.core.settings import DEFAULT_SETTINGS, DispatcherSettings
+from beeflow_websocket.core.transport import OutboundEvent
 
 if TYPE_CHECKING:
-    from beeflow_websocket.core.transport import OutboundEvent
+    from beeflow_websocket.core.negotiation import ProtocolVersion
 
-__all__ = ["ConnectionProtocol", "ConnectionState", "InvalidState", "Rejection", "Request"]
+__all__ = [
+    "CANCEL_ACTION",
+    "COMPLETE_EVENT",
+    "PING_ACTION",
+    "Cancel",
+    "Completion",
+    "ConnectionProtocol",
+    "ConnectionState",
+    "InvalidState",
+    "Outgoing",
+    "OwnEvent",
+    "Ping",
+    "Rejection",
+    "Reply",
+    "Request",
+]
+
+CANCEL_ACTION: Final = "beeflow.cancel"
+"""v1: stop a running request of the same connection; payload ``{"req_id": <its req_id>}``."""
+PING_ACTION: Final = "beeflow.ping"
+"""v1: answered at once with ``beeflow.complete``, for clients that cannot see WebSocket pings."""
+COMPLETE_EVENT: Final = "beeflow.complete"
+"""v1: the terminal frame of a request whose last event was written before its action ended."""
 
 logger: Final = logging.getLogger("beeflow_websocket.core.dispatcher")
 
@@ -85,22 +120,88 @@ class Rejection(NamedTuple):
     req_id: UUID | None
 
 
+class Cancel(NamedTuple):
+    """v1: ``beeflow.cancel`` (request ``req_id``) asks to stop the connection's request ``target``."""
+
+    req_id: UUID
+    target: UUID
+
+
+class Ping(NamedTuple):
+    """v1: ``beeflow.ping`` (request ``req_id``), to be answered at once."""
+
+    req_id: UUID
+
+
+class _CancelPayload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    req_id: UUID
+
+
+class Reply:
+    """What the protocol counts of one v1 request's frames to its own connection.
+
+    Attributes:
+        req_id: The request's ``req_id``, as sent in its frames.
+        queued: Its events (and completion) waiting to be written.
+        sent: Its event frames written so far: the ``events`` of its completion.
+        ended: Its action has ended without a problem: its last queued frame is its terminal one.
+    """
+
+    __slots__ = ("ended", "queued", "req_id", "sent")
+
+    def __init__(self, req_id: UUID) -> None:
+        self.req_id = str(req_id)
+        self.queued = 0
+        self.sent = 0
+        self.ended = False
+
+
+class OwnEvent(NamedTuple):
+    """v1: an event of a request for its own connection, marked ``final`` when it is written."""
+
+    event: OutboundEvent
+    reply: Reply
+
+
+class Completion(NamedTuple):
+    """v1: the ``beeflow.complete`` frame that ends a request, numbered when it is written."""
+
+    reply: Reply
+
+
+type Outgoing = str | OutboundEvent | OwnEvent | Completion
+"""What waits to be written: a ready frame, an event from elsewhere, or a v1 request's own frame."""
+
+
 class ConnectionProtocol:
     """The protocol state and decisions of one connection.
 
     Args:
         path: The connection path, sent as ``instance`` in error frames.
         settings: The size limit and the problem ``type`` base the frames depend on.
+        version: The protocol the handshake negotiated: 0 (0.3.0 frames) or 1.
+        websocket_id: The connection's id, the ``recipient_id`` of its completion frames.
 
     Attributes:
         open: Whether frames are still received and sent (the state is ``OPEN``).
     """
 
-    __slots__ = ("_seq", "_state", "_written", "open", "path", "settings")
+    __slots__ = ("_seq", "_state", "_written", "open", "path", "settings", "version", "websocket_id")
 
-    def __init__(self, *, path: str, settings: DispatcherSettings = DEFAULT_SETTINGS) -> None:
+    def __init__(
+        self,
+        *,
+        path: str,
+        settings: DispatcherSettings = DEFAULT_SETTINGS,
+        version: ProtocolVersion = 0,
+        websocket_id: str = "",
+    ) -> None:
         self.path = path
         self.settings = settings
+        self.version = version
+        self.websocket_id = websocket_id
         self._state = ConnectionState.OPEN
         # Whether frames are still received and sent: read for every frame, several times, so a
         # plain attribute kept with the state rather than a property. Read it; never set it.
@@ -123,12 +224,12 @@ class ConnectionProtocol:
         """How many frames have been handed to the transport: progress, for telling a stalled client."""
         return self._written
 
-    def receive(self, frame: str | bytes) -> Request | Rejection:
+    def receive(self, frame: str | bytes) -> Request | Rejection | Cancel | Ping:
         """Decide what one frame from the client asks for.
 
         Checks the size, decodes the JSON, validates the envelope and looks the action up; a frame
         that fails any of them is rejected with the problem that says why, answered to its
-        ``req_id`` whenever one can be read.
+        ``req_id`` whenever one can be read. In v1, the reserved actions are recognised here.
 
         Raises:
             InvalidState: The connection is not open.
@@ -150,17 +251,25 @@ class ConnectionProtocol:
             try:
                 return Request(ActionRegistryMeta.registry[message.action], message)
             except ActionDoesNotExist:
+                # Reserved names are never registered: looked for only once the registry says no.
+                if self.version and message.action == CANCEL_ACTION:
+                    cancel = validate_payload(_CancelPayload, message)
+                    assert isinstance(cancel, _CancelPayload)  # noqa: S101 - what validate_payload returns
+                    return Cancel(req_id, cancel.req_id)
+                if self.version and message.action == PING_ACTION:
+                    return Ping(req_id)
                 raise UnknownAction(
                     f"No action is registered under the name {quoted(message.action)}."
                 ) from None
         except WebSocketProblem as problem:
             return Rejection(problem, req_id)
 
-    def frame(self, item: str | OutboundEvent) -> str:
+    def frame(self, item: Outgoing) -> str:
         """The frame to write now: an event gets the next ``seq``, the only place one is given.
 
         Numbering at write time keeps ``seq`` in the order the client receives frames, whatever
-        order their producers got room in.
+        order their producers got room in. A v1 request's own event is marked ``final`` here: it is
+        its request's terminal frame when the action has ended and nothing of it waits behind it.
 
         Raises:
             InvalidState: The connection is not open.
@@ -171,19 +280,54 @@ class ConnectionProtocol:
         if isinstance(item, str):
             return item
         self._seq += 1
-        return stamp(item, self._seq)
+        if isinstance(item, OutboundEvent):
+            return stamp(item, self._seq)
+        reply = item.reply
+        reply.queued -= 1
+        if isinstance(item, Completion):
+            return encode_completion(reply.req_id, self._seq, self.websocket_id, events=reply.sent)
+        reply.sent += 1
+        return stamp_final(item.event, self._seq, final=reply.ended and not reply.queued)
 
-    def problem_frame(self, problem: WebSocketProblem, req_id: UUID | None) -> str:
-        """An error frame for ``problem``; a 500 when its extension members are not JSON."""
+    def own(self, reply: Reply, event: OutboundEvent) -> OwnEvent:
+        """v1: queue an event of the request ``reply`` for its own connection; it is marked when written."""
+        reply.queued += 1
+        return OwnEvent(event, reply)
+
+    def end(self, reply: Reply) -> Completion | None:
+        """v1: the request's action has ended without a problem; what must still be written, if anything.
+
+        Its last queued event becomes its terminal frame; with none queued (no event, or all written
+        while the action still ran) the request ends with a :class:`Completion`.
+        """
+        reply.ended = True
+        if reply.queued:
+            return None
+        reply.queued += 1
+        return Completion(reply)
+
+    def problem_frame(
+        self, problem: WebSocketProblem, req_id: UUID | None, *, final: bool | None = None
+    ) -> str:
+        """An error frame for ``problem``; a 500 when its extension members are not JSON.
+
+        ``final`` is the v1 marker (``None`` leaves it out, as protocol 0 and frames of no request do).
+        """
         base_url = self.settings.problem_type_base_url
         try:
-            return encode_problem(problem, req_id=req_id, instance=self.path, problem_type_base_url=base_url)
+            return encode_problem(
+                problem, req_id=req_id, instance=self.path, problem_type_base_url=base_url, final=final
+            )
         except ValueError:
             logger.exception(
                 "problem %s has extension members JSON cannot carry (req_id=%s)", problem.code, req_id
             )
             return encode_problem(
-                InternalError(), req_id=req_id, instance=self.path, problem_type_base_url=base_url
+                InternalError(),
+                req_id=req_id,
+                instance=self.path,
+                problem_type_base_url=base_url,
+                final=final,
             )
 
     def closing(self) -> None:

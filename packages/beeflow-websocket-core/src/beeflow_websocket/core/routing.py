@@ -2,13 +2,16 @@
 
 An action's events and a push from a view or a task both go through :func:`route`, so a pushed event
 reaches exactly the connections it would reach had an action yielded it. The asking connection's own
-events are handed to it directly (``own``), where its outbound queue gives them their ``seq``; every
-other connection and group is reached through the delivery engine.
+events are handed to it directly (``own``), where its outbound queue gives them their ``seq``, also
+when they reach it as a member of a group (its user's, or one it joined): then the group is sent the
+event without it. A request's events thus reach its own connection in the order they were yielded,
+and before its end, even when a group's events cross processes. Every other connection and group is
+reached through the delivery engine.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Collection
 from typing import TYPE_CHECKING
 
 from beeflow_websocket.core._wire import encode_event
@@ -51,6 +54,7 @@ async def route(
     *,
     own_id: str | None = None,
     own: Callable[[OutboundEvent], Awaitable[None]] | None = None,
+    own_groups: Collection[str] = (),
 ) -> OutboundEvent:
     """Send ``event`` to every connection its recipient resolves to; return what was sent.
 
@@ -59,6 +63,7 @@ async def route(
         delivery: Reaches connections and groups, in this process or others.
         own_id: The connection that produced the event, if any.
         own: Hands the event to that connection itself, when the recipient names it.
+        own_groups: The groups that connection is in, where ``own`` reaches it instead.
 
     Raises:
         RecipientMapDoesNotExist: No resolver is registered under the event's ``recipient``.
@@ -72,9 +77,16 @@ async def route(
         # Everyone but the asker: its own id leaves the list, and groups carry it to be skipped.
         outbound = OutboundEvent(req_id=outbound.req_id, body=outbound.body, skip=skip)
         websocket_ids = [websocket_id for websocket_id in websocket_ids if websocket_id != skip]
-    elif own is not None and own_id in websocket_ids:
-        websocket_ids.remove(own_id)
-        await own(outbound)
+    elif own is not None:
+        member = bool(own_groups) and any(group in own_groups for group in groups)
+        if own_id in websocket_ids:
+            websocket_ids.remove(own_id)
+        elif not member:
+            own = None
+        if own is not None:
+            await own(outbound)
+        if member:
+            outbound = OutboundEvent(req_id=outbound.req_id, body=outbound.body, skip=own_id)
     if websocket_ids:
         await delivery.send_to_connections(websocket_ids, outbound)
     for group in groups:

@@ -52,7 +52,10 @@ class DispatcherSettings:
         slow_consumer_timeout: See ``max_outbound_messages``.
         idle_timeout: Seconds a connection may send nothing before it is closed with 4408; ``None``
             (the default) keeps it open. Any frame counts, so a client keeps a connection it means
-            to keep by sending something (such as ``health``) more often than this.
+            to keep by sending something (such as ``beeflow.ping``) more often than this.
+        action_timeout: Seconds an action may run when its class sets no ``timeout=``; past them it
+            is stopped as on a cancel and answered 504 ``action_timeout``. ``None`` (the default):
+            no limit.
     """
 
     problem_type_base_url: str | None = None
@@ -62,6 +65,7 @@ class DispatcherSettings:
     max_outbound_messages: int = DEFAULT_MAX_OUTBOUND_MESSAGES
     slow_consumer_timeout: float = DEFAULT_SLOW_CONSUMER_TIMEOUT
     idle_timeout: float | None = None
+    action_timeout: float | None = None
 
     def __post_init__(self) -> None:
         base = self.problem_type_base_url
@@ -80,9 +84,12 @@ class DispatcherSettings:
             raise ValueError(
                 f"slow_consumer_timeout must be a positive number, got {self.slow_consumer_timeout!r}"
             )
-        idle = self.idle_timeout
-        if idle is not None and (isinstance(idle, bool) or not isinstance(idle, int | float) or idle <= 0):
-            raise ValueError(f"idle_timeout must be a positive number or None, got {idle!r}")
+        for name in ("idle_timeout", "action_timeout"):
+            limit = getattr(self, name)
+            if limit is not None and (
+                isinstance(limit, bool) or not isinstance(limit, int | float) or limit <= 0
+            ):
+                raise ValueError(f"{name} must be a positive number or None, got {limit!r}")
 
 
 DEFAULT_SETTINGS: Final = DispatcherSettings()

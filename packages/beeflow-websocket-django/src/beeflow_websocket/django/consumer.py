@@ -15,10 +15,10 @@ from uuid import uuid4
 from channels.consumer import get_handler_name
 from channels.generic.websocket import AsyncWebsocketConsumer
 
-from beeflow_websocket.core.access_token import selected_subprotocol
 from beeflow_websocket.core.configuration import AdapterState
 from beeflow_websocket.core.dispatcher import ConnectionDispatcher
 from beeflow_websocket.core.lifecycle import ConnectionLifecycle
+from beeflow_websocket.core.negotiation import negotiated_version, selected_subprotocol
 from beeflow_websocket.core.problems import DeliveryUnavailable
 from beeflow_websocket.core.transport import OutboundEvent
 from beeflow_websocket.django.configuration import dispatcher_settings
@@ -106,6 +106,7 @@ class WebSocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             # without a channel layer there is no channel name, and no other connection to reach.
             delivery, connections = ChannelLayerDelivery(self.channel_layer), None
             websocket_id = getattr(self, "channel_name", None) or f"local.{uuid4().hex}"
+        subprotocols = self.scope.get("subprotocols") or ()
         lifecycle = ConnectionLifecycle(
             _ChannelsTransport(self),
             delivery=delivery,
@@ -114,6 +115,7 @@ class WebSocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             user_id=user.id,
             path=self.scope.get("path", ""),
             settings=dispatcher_settings(),
+            protocol_version=negotiated_version(subprotocols),
         )
         self._lifecycle = AsyncExitStack()
         try:
@@ -123,7 +125,7 @@ class WebSocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             logger.warning("refused a connection: the delivery engine could not record it")
             await self.close()
             return
-        await self.accept(selected_subprotocol(self.scope.get("subprotocols") or ()))
+        await self.accept(selected_subprotocol(subprotocols))
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Hand a frame from the client to the dispatcher."""

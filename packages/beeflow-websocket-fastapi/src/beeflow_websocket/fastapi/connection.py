@@ -8,8 +8,9 @@ from typing import Any, Final
 
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from beeflow_websocket.core.access_token import read_access_token, selected_subprotocol
+from beeflow_websocket.core.access_token import read_access_token
 from beeflow_websocket.core.action_registry import UserId
+from beeflow_websocket.core.negotiation import selected_subprotocol
 from beeflow_websocket.fastapi.configuration import adapter_state
 
 __all__ = ["get_access_token", "handle_beeflow_websocket"]
@@ -43,7 +44,8 @@ async def handle_beeflow_websocket(
 ) -> None:
     """Accept the connection and dispatch its frames until the client leaves.
 
-    The handshake selects the ``access-token`` subprotocol when the client offered it, and no other.
+    The handshake selects ``beeflow.v1`` when the client offered it (the connection then speaks
+    protocol v1), else the ``access-token`` subprotocol when offered, and never the token.
     A handshake whose ``Origin`` the application does not allow is refused with HTTP 403 (see
     :mod:`beeflow_websocket.core.origins`).
     Returns normally when the client disconnects; actions still running are stopped then.
@@ -69,7 +71,7 @@ async def handle_beeflow_websocket(
     transport = _StarletteTransport(websocket)
     path = websocket.url.path
     async with state.connection(
-        transport, user_id=user_id, websocket_id=websocket_id, path=path
+        transport, user_id=user_id, websocket_id=websocket_id, path=path, subprotocols=subprotocols
     ) as dispatcher:
         await websocket.accept(subprotocol=selected_subprotocol(subprotocols))
         try:

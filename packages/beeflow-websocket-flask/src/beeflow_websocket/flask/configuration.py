@@ -10,12 +10,12 @@ from flask import Flask, abort, current_app, request
 
 from beeflow_websocket.core import configuration as core_configuration
 from beeflow_websocket.core.access_token import (
-    ACCESS_TOKEN_SUBPROTOCOL,
     read_access_token,
     split_subprotocol_header,
 )
 from beeflow_websocket.core.configuration import AdapterOptions, configure_adapter
 from beeflow_websocket.flask._bridge import EventLoopThread
+from beeflow_websocket.flask._negotiation import NegotiatedSubprotocols
 
 __all__ = ["AdapterState", "adapter_state", "configure_beeflow_websocket"]
 
@@ -41,9 +41,11 @@ def configure_beeflow_websocket(app: Flask, **options: Unpack[AdapterOptions]) -
     """Configure Beeflow WebSocket on a Flask application.
 
     The settings live in ``app.extensions``: two applications in one process do not see each
-    other's. Flask-Sock's ``SOCK_SERVER_OPTIONS`` get the ``access-token`` subprotocol, so that the
-    handshake selects it when a client offers it, and, unless set there, a ``max_message_size`` of
-    twice the adapter's, which bounds what a compressed message inflates to. A hook refuses
+    other's. Flask-Sock's ``SOCK_SERVER_OPTIONS`` get the subprotocols ``beeflow.v1`` and
+    ``access-token``, selected as on every adapter (see :mod:`beeflow_websocket.core.negotiation`;
+    subprotocols of the application's own stay selectable when neither is offered), and, unless
+    set there, a ``max_message_size`` of twice the adapter's, which bounds what a compressed message
+    inflates to. A hook refuses
     handshakes from origins the application does not allow (HTTP 403). Autodiscovery imports the
     conventional plugin modules of the package that called this function and of its parent packages.
 
@@ -62,10 +64,9 @@ def configure_beeflow_websocket(app: Flask, **options: Unpack[AdapterOptions]) -
     state = configure_adapter(STATE_CLASS, caller_depth=1, **options)
     sock_options = app.config.setdefault("SOCK_SERVER_OPTIONS", {})
     subprotocols = sock_options.get("subprotocols") or []
-    subprotocols = [subprotocols] if isinstance(subprotocols, str) else list(subprotocols)
-    if ACCESS_TOKEN_SUBPROTOCOL not in subprotocols:
-        subprotocols.append(ACCESS_TOKEN_SUBPROTOCOL)
-    sock_options["subprotocols"] = subprotocols
+    if not isinstance(subprotocols, NegotiatedSubprotocols):
+        extra = [subprotocols] if isinstance(subprotocols, str) else list(subprotocols)
+        sock_options["subprotocols"] = NegotiatedSubprotocols(extra)
     # simple-websocket inflates a compressed message whole, with no limit unless given one: bound it
     # at twice the adapter's, so a frame up to that gets the adapter's 413 and the connection goes
     # on, while a compression bomb is cut off (1009) before it grows a worker's memory.

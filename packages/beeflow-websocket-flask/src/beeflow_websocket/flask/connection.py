@@ -48,7 +48,10 @@ def handle_beeflow_websocket(
     """
     state = adapter_state(current_app)
     transport = FlaskSockTransport(websocket)
-    lifecycle = state.connection(transport, user_id=user_id, websocket_id=websocket_id, path=request.path)
+    offered = split_subprotocol_header(request.headers.get("Sec-WebSocket-Protocol"))
+    lifecycle = state.connection(
+        transport, user_id=user_id, websocket_id=websocket_id, path=request.path, subprotocols=offered
+    )
     try:
         with state.bridge.entered(lifecycle) as dispatcher:
             feed = Feed(state.bridge.loop, dispatcher.receive)
