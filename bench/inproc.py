@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import AsyncIterator
+from typing import Literal
 from uuid import uuid4
 
 from pydantic import BaseModel
@@ -34,26 +35,43 @@ class Echo(Action[Text], name="bench.echo"):
         )
 
 
-async def core(frames: int) -> dict[str, dict[str, float]]:
-    """Frames through the dispatcher, pipelined: ``health``, and a typed echo of 1 KiB."""
-    results = {}
-    settings = DispatcherSettings(max_pending_messages=1024, max_outbound_messages=4096)
-    for name, action, payload in (
-        ("health", "health", {}),
-        ("typed echo, 1 KiB", "bench.echo", {"text": "x" * 1024}),
-    ):
-        client = ActionTestClient(settings=settings)
-        await client.open()
-        batch = [
-            json.dumps({"msg_id": str(uuid4()), "req_id": str(uuid4()), "action": action, "payload": payload})
-            for _ in range(frames)
-        ]
-        started, cpu = time.perf_counter(), time.process_time()
-        for frame in batch:
-            await client.dispatcher.receive(frame)
-        await client.dispatcher.wait_idle()
-        wall, cpu = time.perf_counter() - started, time.process_time() - cpu
-        assert len(client.raw_frames) == frames
-        results[name] = {"frames_per_second": frames / wall, "cpu_us_per_frame": cpu / frames * 1e6}
-        await client.close()
+async def core(frames: int, rounds: int = 3) -> dict[str, dict[str, float]]:
+    """Frames through the dispatcher, pipelined: ``health`` in protocol 0 and v1, and a typed echo of 1 KiB.
+
+    Each case runs ``rounds`` times, interleaved with the others, and keeps its best round: the
+    machine's noise only ever adds time, and interleaving spreads a slow spell over every case, so
+    the v1 to protocol 0 ratio is not decided by which ran during it.
+    """
+    cases = (
+        ("health", "health", {}, 0),
+        ("health, protocol v1", "health", {}, 1),
+        ("typed echo, 1 KiB", "bench.echo", {"text": "x" * 1024}, 0),
+    )
+    results: dict[str, dict[str, float]] = {}
+    for _ in range(rounds):
+        for name, action, payload, version in cases:
+            measured = await _round(frames, action, payload, version)
+            best = results.get(name)
+            if best is None or measured["cpu_us_per_frame"] < best["cpu_us_per_frame"]:
+                results[name] = measured
     return results
+
+
+async def _round(
+    frames: int, action: str, payload: dict[str, str], version: Literal[0, 1]
+) -> dict[str, float]:
+    settings = DispatcherSettings(max_pending_messages=1024, max_outbound_messages=4096)
+    client = ActionTestClient(settings=settings, protocol_version=version)
+    await client.open()
+    batch = [
+        json.dumps({"msg_id": str(uuid4()), "req_id": str(uuid4()), "action": action, "payload": payload})
+        for _ in range(frames)
+    ]
+    started, cpu = time.perf_counter(), time.process_time()
+    for frame in batch:
+        await client.dispatcher.receive(frame)
+    await client.dispatcher.wait_idle()
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    assert len(client.raw_frames) == frames  # one frame each: in v1 too, the answer is final itself
+    await client.close()
+    return {"frames_per_second": frames / wall, "cpu_us_per_frame": cpu / frames * 1e6}

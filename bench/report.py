@@ -12,6 +12,8 @@ BASELINE_TARGETS = {DJANGO: 2.0, FASTAPI: 1.5, FLASK: 4.0}
 CPU_TARGET = 1.15
 MEMORY_TARGET = 1.1
 CORE_TARGET = 50_000
+V1_CPU_TARGET = 1.10
+"""Protocol v1 marks each answer final and tracks its request: at most 10% more CPU per health frame."""
 PEERS = {"chanx", "djangochannelsrestframework", "python-socketio"}
 
 
@@ -57,6 +59,11 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str]]:
     health = results["core"]["health"]["frames_per_second"]
     rows.append((f"core: ≥ {CORE_TARGET:,} health frames/s in process", f"{health:,.0f}/s",
                  "pass" if health >= CORE_TARGET else "FAIL"))  # fmt: skip
+    v1 = results["core"].get("health, protocol v1")
+    if v1 is not None:
+        ratio = v1["cpu_us_per_frame"] / results["core"]["health"]["cpu_us_per_frame"]
+        rows.append((f"core: protocol v1 health CPU/frame ≤ {V1_CPU_TARGET}× protocol 0", f"{ratio:.2f}×",
+                     "pass" if ratio <= V1_CPU_TARGET else "FAIL"))  # fmt: skip
     for server, row in by_server(results).items():
         if _measured(row.get(BEEFLOW), "throughput") is None:
             continue

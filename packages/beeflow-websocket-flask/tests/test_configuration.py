@@ -31,13 +31,13 @@ def test_an_unconfigured_application_gets_the_defaults() -> None:
 @pytest.mark.parametrize(
     ("options", "subprotocols"),
     [
-        (None, ["access-token"]),
-        ({"ping_interval": 25}, ["access-token"]),
-        ({"subprotocols": "chat.v2"}, ["chat.v2", "access-token"]),
-        ({"subprotocols": ["chat.v2", "access-token"]}, ["chat.v2", "access-token"]),
+        (None, ["beeflow.v1", "access-token"]),
+        ({"ping_interval": 25}, ["beeflow.v1", "access-token"]),
+        ({"subprotocols": "chat.v2"}, ["beeflow.v1", "access-token", "chat.v2"]),
+        ({"subprotocols": ["chat.v2", "access-token"]}, ["beeflow.v1", "access-token", "chat.v2"]),
     ],
 )
-def test_the_access_token_marker_is_offered_to_flask_sock(
+def test_beeflow_v1_and_the_access_token_marker_are_offered_to_flask_sock(
     options: dict[str, object] | None, subprotocols: list[str]
 ) -> None:
     app = Flask("sock")
@@ -46,7 +46,7 @@ def test_the_access_token_marker_is_offered_to_flask_sock(
 
     configure_beeflow_websocket(app, autodiscover=False)
 
-    assert app.config["SOCK_SERVER_OPTIONS"]["subprotocols"] == subprotocols
+    assert list(app.config["SOCK_SERVER_OPTIONS"]["subprotocols"]) == subprotocols
     if options and "ping_interval" in options:
         assert app.config["SOCK_SERVER_OPTIONS"]["ping_interval"] == 25
 
@@ -95,3 +95,28 @@ def test_every_keyword_of_the_table_is_taken_and_reaches_the_connections(entry: 
     assert state.options[entry.name] == entry.example
     if entry.protocol:
         assert getattr(state.settings, entry.name) == entry.example
+
+
+@pytest.mark.parametrize(
+    ("offered", "selected"),
+    [
+        ("access-token, secret, beeflow.v1", "beeflow.v1"),
+        ("beeflow.v1", "beeflow.v1"),
+        ("chat.v2, access-token, secret", "access-token"),
+        ("chat.v2", "chat.v2"),
+        ("", None),
+    ],
+)
+def test_the_handshake_selects_what_every_adapter_selects_whatever_the_client_s_order(
+    offered: str, selected: str | None
+) -> None:
+    app = Flask("sock")
+    app.config["SOCK_SERVER_OPTIONS"] = {"subprotocols": ["chat.v2"]}
+    configure_beeflow_websocket(app, autodiscover=False)
+    server_side = app.config["SOCK_SERVER_OPTIONS"]["subprotocols"]
+
+    with app.test_request_context(headers={"Sec-WebSocket-Protocol": offered}):
+        # simple-websocket selects the first offered subprotocol that is in the option.
+        chosen = next((name for name in offered.replace(" ", "").split(",") if name in server_side), None)
+
+    assert chosen == selected

@@ -218,3 +218,33 @@ class Say(metaclass=ActionRegistryMeta, name="say"):
                 exclude_current=message.payload.get("others") is True,
             )
         yield answer(Echoed, message, context, {"said": times})
+
+
+class Streamed(Event, name="streamed"):
+    """One event of a stream."""
+
+
+class Stream(metaclass=ActionRegistryMeta, name="stream"):
+    """Yields ``count`` events ``interval`` seconds apart; its finally block logs that it ran."""
+
+    async def execute(
+        self, message: WebSocketActionPayload, context: ActionContext
+    ) -> AsyncIterator[Streamed]:
+        count, interval = message.payload.get("count", 3), message.payload.get("interval", 0.001)
+        assert isinstance(count, int)
+        assert isinstance(interval, int | float)
+        try:
+            for n in range(count):
+                yield answer(Streamed, message, context, {"n": n})
+                await asyncio.sleep(interval)
+        finally:
+            logger.info("stream %s closed by its finally block", message.req_id)
+
+
+class Slow(metaclass=ActionRegistryMeta, name="slow", timeout=0.05):
+    """Yields once, then waits past its 50 ms time limit."""
+
+    async def execute(self, message: WebSocketActionPayload, context: ActionContext) -> AsyncIterator[Echoed]:
+        yield answer(Echoed, message, context, {"slow": True})
+        await asyncio.sleep(60)
+        yield answer(Echoed, message, context, {"never": True})
