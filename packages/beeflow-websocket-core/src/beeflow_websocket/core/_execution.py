@@ -102,7 +102,7 @@ async def run_action(
         context: Who asks: the connection and its user.
         emit: Routes one yielded event.
         answer: Sends the problem that ends the request to the asking connection.
-        complete: Ends a request whose action finished without a problem.
+        complete: Ends a v1 request whose action finished without a problem (protocol 0 sends nothing).
         default_timeout: Seconds an action without a ``timeout=`` of its own may run; ``None``: no limit.
     """
     # The action is typed loosely on purpose: whatever a registered class does wrong (execute
@@ -158,9 +158,10 @@ async def run_action(
         run.task = None
         if timer is not None:
             timer.cancel()
-        if run.stopping is not None and outcome == "ok":
-            ending = run.stopping  # it caught the cancellation and ended on its own
-        run._uncancel()  # a cancellation the action swallowed
+        if run.stopping is not None:
+            if outcome == "ok":
+                ending = run.stopping  # it caught the cancellation and ended on its own
+            run._uncancel()  # a cancellation the action swallowed
         if ending is not None and outcome != "failed":
             outcome = f"answered {ending.status} {ending.code}"
         if outcome != "ok":
@@ -178,7 +179,7 @@ async def run_action(
             )
     if ending is not None:
         await answer(ending, run)
-    else:
+    elif run.reply is not None:
         await complete(run)
 
 

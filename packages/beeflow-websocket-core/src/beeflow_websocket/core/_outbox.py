@@ -28,14 +28,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Final
 
 from beeflow_websocket.core._buffer import FrameBuffer
 from beeflow_websocket.core._tasks import start_eagerly
 
 if TYPE_CHECKING:
-    from beeflow_websocket.core.protocol import ConnectionProtocol, Outgoing
+    from beeflow_websocket.core.protocol import ConnectionProtocol, Outgoing, Reply
     from beeflow_websocket.core.transport import OutboundEvent, Transport
 
 __all__ = ["Outbox"]
@@ -58,6 +58,7 @@ class Outbox:
     __slots__ = (
         "_connection_id",
         "_frames",
+        "_held",
         "_limit",
         "_line",
         "_line_task",
@@ -91,6 +92,9 @@ class Outbox:
         self._writer: asyncio.Task[None] | None = None
         self._writing = False
         self._soon = False  # a callback that starts the writer is scheduled
+        # A v1 frame held when nothing else waited: the oldest unwritten frame, outside the buffer
+        # (counted by its join), which spares the usual one-event answer the buffer's bookkeeping.
+        self._held: Outgoing | None = None
         self._line: deque[OutboundEvent] | None = None
         self._line_task: asyncio.Task[None] | None = None
 
@@ -98,7 +102,7 @@ class Outbox:
         """Write a frame of the connection's own; it waits for room, never counting as stalled."""
         if not self._protocol.open:
             return
-        if not self._writing and self._frames.empty():
+        if not self._writing and self._held is None and self._frames.empty():
             # Nothing queued and nobody writing: write it here, without queueing it.
             self._writing = True
             try:
@@ -121,16 +125,42 @@ class Outbox:
         """Queue a frame without writing it now; it is written once the caller waits, or on :meth:`flush`."""
         if not self._protocol.open:
             return
-        if self._frames.full():
+        if self._held is None and not self._writing and self._frames.empty():
+            self._held = frame
+            self._frames.track()
+        elif self._frames.full():
             self._later()  # room comes from the writer
             await self._frames.put(frame)
         else:
             self._frames.put_nowait(frame)
         self._later()
 
+    def hold_own(self, reply: Reply, event: OutboundEvent) -> Awaitable[None]:
+        """:meth:`hold` a v1 request's own event, counted by the protocol as one of ``reply``'s.
+
+        A plain function returning :meth:`hold`'s coroutine: one coroutine per event, not two.
+        """
+        return self.hold(self._protocol.own(reply, event))
+
     async def flush(self) -> None:
         """Write what is queued, in the caller's task, unless a writer is at it already."""
-        if not self._writing and not self._frames.empty():
+        if self._writing:
+            return
+        frame = self._held
+        if frame is not None and self._frames.empty():
+            # The usual v1 answer: one held frame, written here.
+            self._held = None
+            self._writing = True
+            try:
+                if self._protocol.open:
+                    await self._transport.send(self._protocol.frame(frame))
+            except Exception:
+                self._gone()
+            finally:
+                self._writing = False
+                self._frames.task_done()
+            self._write_soon()  # what arrived from elsewhere meanwhile
+        elif frame is not None or not self._frames.empty():
             self._writing = True
             await self._write_frames()
 
@@ -200,7 +230,7 @@ class Outbox:
 
     def _write_soon(self) -> None:
         """Start the writer unless it is running; it writes until the queue is empty."""
-        if self._writing or self._frames.empty():
+        if self._writing or (self._held is None and self._frames.empty()):
             return
         self._writing = True
         writer = start_eagerly(self._write_frames())
@@ -209,8 +239,12 @@ class Outbox:
 
     async def _write_frames(self) -> None:
         try:
-            while not self._frames.empty():
-                frame = self._frames.get_nowait()
+            while self._held is not None or not self._frames.empty():
+                frame = self._held
+                if frame is None:
+                    frame = self._frames.get_nowait()
+                else:
+                    self._held = None
                 try:
                     if self._protocol.open:
                         await self._transport.send(self._protocol.frame(frame))

@@ -43,6 +43,7 @@ from beeflow_websocket.core.settings import DEFAULT_SETTINGS, DispatcherSettings
 from beeflow_websocket.core.transport import IDLE_CLOSE_CODE, SLOW_CONSUMER_CLOSE_CODE
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable
     from uuid import UUID
 
     from beeflow_websocket.core.event_registry import EventPluginProtocol
@@ -104,7 +105,8 @@ class ConnectionDispatcher:
         self._groups: frozenset[str] = frozenset()
         # Every group this connection is in, its user's included: its own events to them reach it directly.
         self._member_of = frozenset((user_group(user_id),))
-        self._requests: dict[UUID, RunningRequest] = {}  # v1: the requests beeflow.cancel can find
+        # v1: the requests beeflow.cancel can find, by req_id (its int: a UUID hashes in Python code).
+        self._requests: dict[int, RunningRequest] = {}
         self._torn_down = False
         self._heard = 0.0  # when the client last sent a frame (monotonic), with an idle_timeout
         self._watchdog: asyncio.TimerHandle | None = None
@@ -193,7 +195,7 @@ class ConnectionDispatcher:
             message = decision.message
             if self.protocol.version:
                 item = RunningRequest(decision.action_class, message, Reply(message.req_id))
-                self._requests[message.req_id] = item
+                self._requests[message.req_id.int] = item
             else:
                 item = RunningRequest(decision.action_class, message, None)
         elif type(decision) is Rejection:
@@ -321,25 +323,27 @@ class ConnectionDispatcher:
                 default_timeout=self.settings.action_timeout,
             )
         finally:
-            if run.reply is not None and self._requests.get(run.req_id) is run:
-                del self._requests[run.req_id]
+            if run.reply is not None:
+                key = run.message.req_id.int
+                if self._requests.get(key) is run:
+                    del self._requests[key]
 
     async def _control(self, request: Cancel | Ping) -> None:
         """v1: answer ``beeflow.cancel`` or ``beeflow.ping`` at once."""
         if type(request) is Cancel:
-            target = self._requests.get(request.target)
+            target = self._requests.get(request.target.int)
             if target is None:
                 await self._send_problem(UnknownRequest(), request.req_id, True)
                 return
             if target.stop(RequestCancelled()) == "waiting":
-                del self._requests[request.target]
+                del self._requests[request.target.int]
                 await self._send_problem(RequestCancelled(), request.target, True)
         completion = self.protocol.end(Reply(request.req_id))
         if completion is not None:
             await self._outbox.send(completion)
 
     async def _emit(self, event: EventPluginProtocol, run: RunningRequest) -> None:
-        own = self._outbox.send if run.reply is None else partial(self._hold, run.reply)
+        own = self._outbox.send if run.reply is None else partial(self._outbox.hold_own, run.reply)
         try:
             await route(
                 event, self.delivery, own_id=self.context.websocket_id, own=own, own_groups=self._member_of
@@ -353,22 +357,17 @@ class ConnectionDispatcher:
             )
             await self._send_problem(problem, run.req_id, None if run.reply is None else False)
 
-    async def _hold(self, reply: Reply, event: OutboundEvent) -> None:
-        """v1: queue a request's own event; whether it is final is decided when it is written."""
-        await self._outbox.hold(self.protocol.own(reply, event))
-
     async def _end_with(self, problem: WebSocketProblem, run: RunningRequest) -> None:
         """End the request with ``problem``, its terminal frame in v1."""
         await self._send_problem(problem, run.req_id, None if run.reply is None else True)
 
-    async def _complete(self, run: RunningRequest) -> None:
-        """v1: the action ended well; write what is left of the request, its terminal frame last."""
-        if run.reply is None or not self.protocol.open:
-            return
-        completion = self.protocol.end(run.reply)
-        if completion is not None:
-            await self._outbox.hold(completion)
-        await self._outbox.flush()
+    def _complete(self, run: RunningRequest) -> Awaitable[None]:
+        """v1: the action ended well; write what is left of the request, its terminal frame last.
+
+        A plain function returning the outbox's coroutine: one coroutine per request, not two.
+        """
+        completion = None if run.reply is None else self.protocol.end(run.reply)
+        return self._outbox.flush() if completion is None else self._outbox.send(completion)
 
     async def _send_problem(self, problem: WebSocketProblem, req_id: UUID | None, final: bool | None) -> None:
         if self.protocol.open:

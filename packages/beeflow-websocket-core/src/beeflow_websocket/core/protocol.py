@@ -143,7 +143,7 @@ class Reply:
     """What the protocol counts of one v1 request's frames to its own connection.
 
     Attributes:
-        req_id: The request's ``req_id``, as sent in its frames.
+        req_id: The request's ``req_id``.
         queued: Its events (and completion) waiting to be written.
         sent: Its event frames written so far: the ``events`` of its completion.
         ended: Its action has ended without a problem: its last queued frame is its terminal one.
@@ -152,7 +152,7 @@ class Reply:
     __slots__ = ("ended", "queued", "req_id", "sent")
 
     def __init__(self, req_id: UUID) -> None:
-        self.req_id = str(req_id)
+        self.req_id = req_id  # made text only for a completion: str(UUID) is Python code
         self.queued = 0
         self.sent = 0
         self.ended = False
@@ -285,7 +285,7 @@ class ConnectionProtocol:
         reply = item.reply
         reply.queued -= 1
         if isinstance(item, Completion):
-            return encode_completion(reply.req_id, self._seq, self.websocket_id, events=reply.sent)
+            return encode_completion(str(reply.req_id), self._seq, self.websocket_id, events=reply.sent)
         reply.sent += 1
         return stamp_final(item.event, self._seq, final=reply.ended and not reply.queued)
 

@@ -78,7 +78,7 @@ async def route(
         outbound = OutboundEvent(req_id=outbound.req_id, body=outbound.body, skip=skip)
         websocket_ids = [websocket_id for websocket_id in websocket_ids if websocket_id != skip]
     elif own is not None:
-        member = bool(own_groups) and any(group in own_groups for group in groups)
+        member = bool(groups) and bool(own_groups) and any(group in own_groups for group in groups)
         if own_id in websocket_ids:
             websocket_ids.remove(own_id)
         elif not member:
