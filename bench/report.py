@@ -13,6 +13,8 @@ CPU_TARGET = 1.15
 MEMORY_TARGET = 1.1
 CORE_TARGET = 50_000
 V1_CPU_TARGET = 1.10
+CANCEL_TARGET_MS = 50
+"""A request cancelled after 5 of 50 events has run its ``finally`` this soon after the cancel arrives."""
 """Protocol v1 marks each answer final and tracks its request: at most 10% more CPU per health frame."""
 PEERS = {"chanx", "djangochannelsrestframework", "python-socketio"}
 
@@ -64,6 +66,11 @@ def targets(results: dict[str, Any]) -> list[tuple[str, str, str]]:
         ratio = v1["cpu_us_per_frame"] / results["core"]["health"]["cpu_us_per_frame"]
         rows.append((f"core: protocol v1 health CPU/frame ≤ {V1_CPU_TARGET}× protocol 0", f"{ratio:.2f}×",
                      "pass" if ratio <= V1_CPU_TARGET else "FAIL"))  # fmt: skip
+    cancel = results.get("cancel")
+    if cancel is not None:
+        worst = cancel["stopped_ms_max"]
+        rows.append((f"core: a cancel stops a stream within {CANCEL_TARGET_MS} ms (worst of the rounds)",
+                     f"{worst:.1f} ms", "pass" if worst <= CANCEL_TARGET_MS else "FAIL"))  # fmt: skip
     for server, row in by_server(results).items():
         if _measured(row.get(BEEFLOW), "throughput") is None:
             continue

@@ -29,16 +29,16 @@ sys.path[:0] = [str(BENCH), str(BENCH / "apps"), str(BENCH.parent / "testkit")]
 
 from contenders import BASELINE, Contender, contenders  # noqa: E402
 from environments import WORKSPACE, Environment, environment  # noqa: E402
-from inproc import core  # noqa: E402
+from inproc import cancel_latency, core  # noqa: E402
 from measure import LOAD_PROCESSES, fanout, idle_memory, latency, load_pool, ready, throughput  # noqa: E402
 from report import chart, markdown, targets  # noqa: E402
 from servers import RunningServer, ServerFailed, start  # noqa: E402
 
 OUT = BENCH.parent / "docs" / "benchmarks"
 FULL = {"rounds": 3, "seconds": 8.0, "connections": 16, "latency_requests": 2000, "idle_connections": 1000,
-        "fanout_members": 1000, "fanout_repeats": 20, "core_frames": 50_000, "settle": 2.0}  # fmt: skip
+        "fanout_members": 1000, "fanout_repeats": 20, "core_frames": 50_000, "settle": 2.0, "cancel_rounds": 50}  # fmt: skip
 QUICK = {"rounds": 1, "seconds": 1.0, "connections": 16, "latency_requests": 200, "idle_connections": 100,
-         "fanout_members": 100, "fanout_repeats": 3, "core_frames": 5_000, "settle": 0.3}  # fmt: skip
+         "fanout_members": 100, "fanout_repeats": 3, "core_frames": 5_000, "settle": 0.3, "cancel_rounds": 10}  # fmt: skip
 
 
 STARTED = time.monotonic()
@@ -104,6 +104,7 @@ async def main(settings: dict[str, Any], baseline: str, only: str | None) -> dic
     }
     say("core, in process")
     results["core"] = await core(settings["core_frames"])
+    results["cancel"] = await cancel_latency(settings["cancel_rounds"])
     workdir = Path(tempfile.mkdtemp(prefix="beeflow-bench-"))
     chosen = [c for c in contenders(baseline) if not only or only.lower() in c.label.lower()]
     rows = {c.label: {"server": c.server, "name": c.name} for c in chosen}

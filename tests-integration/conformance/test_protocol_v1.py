@@ -7,7 +7,6 @@ A client that does not offer it keeps the 0.3.0 frames (``test_conformance.py``)
 """
 
 import json
-import time
 from typing import Any
 from uuid import uuid4
 
@@ -137,10 +136,8 @@ async def test_cancel_stops_a_stream_and_its_finally_runs_on_every_adapter(serve
             frame = await receive(ws)
             assert (frame["req_id"], frame["payload"], frame["final"]) == (stream_id, {"n": n}, False)
         cancel = envelope("beeflow.cancel", {"req_id": stream_id})
-        started = time.perf_counter()
         await ws.send(json.dumps(cancel))
         frames = await until_final(ws, {stream_id, str(cancel["req_id"])})
-        stopped_in = time.perf_counter() - started
         # Anything of the stream still on its way would arrive now, and fail the test.
         with anyio.move_on_after(0.1):
             late = await ws.recv()
@@ -155,4 +152,3 @@ async def test_cancel_stops_a_stream_and_its_finally_runs_on_every_adapter(serve
     with anyio.fail_after(10):
         while f"stream {stream_id} closed by its finally block" not in served.output():  # noqa: ASYNC110
             await anyio.sleep(0.02)
-    assert stopped_in < 5  # a bound for a loaded machine; the 50 ms promise is measured in process
