@@ -8,7 +8,7 @@ FLASK := packages/beeflow-websocket-flask
 PYTEST := $(RUN) pytest
 
 .DEFAULT_GOAL := help
-.PHONY: help sync browser lock demo bench bench-quick pressure profile test test-core test-django test-fastapi test-flask test-integration test-docs test-bench \
+.PHONY: help sync browser viewer lock demo bench bench-quick pressure profile test test-core test-django test-fastapi test-flask test-integration test-docs test-bench \
 	mypy mypy-core mypy-django mypy-fastapi mypy-flask mypy-examples lint format build clean
 
 help: ## Show this help
@@ -19,6 +19,9 @@ sync: ## Install every package of the workspace and the dev tools from uv.lock
 
 browser: ## Install the browser test's npm packages (tests-integration/browser; needs Node.js and Chromium)
 	cd tests-integration/browser && npm ci --no-audit --no-fund
+
+viewer: ## Copy the pinned AsyncAPI web component into the core package (needs npm; see packages/beeflow-websocket-core/viewer)
+	$(RUN) python $(CORE)/viewer/vendor.py
 
 lock: ## Update uv.lock after changing a pyproject.toml
 	$(UV) lock
