@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Final, TypedDict, Unpack
 from uuid import uuid4
 
 from beeflow_websocket.core.autodiscover import autodiscover_for_caller
+from beeflow_websocket.core.contract import AsyncAPISettings, Contract
 from beeflow_websocket.core.delivery.local import LocalConnections
 from beeflow_websocket.core.lifecycle import ConnectionLifecycle
 from beeflow_websocket.core.negotiation import negotiated_version
@@ -62,6 +63,9 @@ class AdapterOptions(TypedDict, total=False):
             or ``"*"``). ``None`` (the default): a connection that offers an access token may come
             from any page, any other only from a page of the host it connects to (see
             :mod:`beeflow_websocket.core.origins`).
+        asyncapi: Serve the contract, the AsyncAPI document and the page that renders it (see
+            :class:`~beeflow_websocket.core.contract.AsyncAPISettings`; ``{}`` for the defaults);
+            ``None`` (the default) serves nothing.
     """
 
     problem_type_base_url: str | None
@@ -78,6 +82,7 @@ class AdapterOptions(TypedDict, total=False):
     redis_url: str | None
     redis_channel_prefix: str
     allowed_origins: Iterable[str] | None
+    asyncapi: AsyncAPISettings | None
 
 
 _KEYWORDS: Final = frozenset(entry.name for entry in OPTIONS if entry.keyword)
@@ -94,6 +99,7 @@ class AdapterState:
         autodiscovered: The plugin modules autodiscovery imported, by name.
         allowed_origins: The browser origins that may connect; ``None`` for the default rule.
         options: Every keyword's value, as configured or by default.
+        contract: The contract to serve, when the ``asyncapi`` option is set.
     """
 
     settings: DispatcherSettings = DEFAULT_SETTINGS
@@ -102,6 +108,7 @@ class AdapterState:
     autodiscovered: tuple[str, ...] = ()
     allowed_origins: frozenset[str] | None = None
     options: Mapping[str, object] = field(default_factory=lambda: MappingProxyType({}))
+    contract: Contract | None = None
 
     def origin_allowed(self, origin: str | None, *, host: str | None, token_offered: bool) -> bool:
         """Whether a handshake from ``origin`` to ``host`` may open a connection of this application."""
@@ -193,6 +200,8 @@ def configure_adapter[S: AdapterState](
     packages = checked_module_names("autodiscover_packages", values["autodiscover_packages"] or ())
     settings = protocol_settings(values)
     origins = checked_origins(values["allowed_origins"])  # type: ignore[arg-type]
+    asyncapi = values["asyncapi"]
+    contract = None if asyncapi is None else Contract(asyncapi)  # type: ignore[arg-type]
     modules = []
     if autodiscover:
         caller = sys._getframe(caller_depth + 1).f_globals
@@ -208,6 +217,7 @@ def configure_adapter[S: AdapterState](
         autodiscovered=tuple(module.__name__ for module in modules),
         allowed_origins=origins,
         options=MappingProxyType(values),
+        contract=contract,
     )
     redis_url = values["redis_url"]
     if redis_url is not None:

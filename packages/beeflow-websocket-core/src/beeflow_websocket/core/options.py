@@ -76,6 +76,7 @@ OPTIONS: Final[tuple[Option, ...]] = (
     Option("redis_url", None, "`None`", "redis://127.0.0.1:6379/15"),
     Option("redis_channel_prefix", "beeflow-websocket", '`"beeflow-websocket"`', "my-app"),
     Option("allowed_origins", None, "`None`", ("https://app.example.com",), django=False),
+    Option("asyncapi", None, "`None`", {"path": "/contract", "title": "Shop"}),
 )
 """Every setting, in the order the docs list them."""
 

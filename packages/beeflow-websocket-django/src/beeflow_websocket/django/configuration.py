@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
+from beeflow_websocket.core.contract import Contract
 from beeflow_websocket.core.options import OPTIONS, checked_module_names, option, protocol_settings
 from beeflow_websocket.core.settings import DispatcherSettings
 
@@ -19,6 +20,7 @@ __all__ = [
     "autodiscover_enabled",
     "autodiscover_modules",
     "autodiscover_packages",
+    "contract",
     "dispatcher_settings",
     "options",
     "setting_name",
@@ -44,6 +46,18 @@ def dispatcher_settings() -> DispatcherSettings:
             except (TypeError, ValueError) as error:
                 raise ImproperlyConfigured(f"{entry.django_setting}: {error}") from None
     return protocol_settings(values)
+
+
+def contract() -> Contract:
+    """Read ``BEEFLOW_WEBSOCKET_ASYNCAPI``: the contract ``beeflow_websocket.django.asyncapi`` serves.
+
+    Unset, the defaults (the project includes the contract's URLs, so it means to serve it).
+    """
+    value = options()["asyncapi"]
+    try:
+        return Contract({} if value is None else value)  # type: ignore[arg-type]
+    except (TypeError, ValueError) as error:
+        raise ImproperlyConfigured(f"{setting_name('asyncapi')}: {error}") from None
 
 
 def setting_name(name: str) -> str:

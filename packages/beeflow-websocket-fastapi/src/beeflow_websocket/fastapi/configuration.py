@@ -7,6 +7,7 @@ from typing import Unpack
 from starlette.applications import Starlette
 
 from beeflow_websocket.core.configuration import AdapterOptions, AdapterState, configure_adapter
+from beeflow_websocket.fastapi.contract import add_contract_routes
 
 __all__ = ["AdapterState", "adapter_state", "configure_beeflow_websocket"]
 
@@ -19,7 +20,8 @@ def configure_beeflow_websocket(app: Starlette, **options: Unpack[AdapterOptions
 
     The settings live on this application only: two applications in one process do not see each
     other's. Autodiscovery imports the conventional plugin modules of the package that called this
-    function and of its parent packages.
+    function and of its parent packages. With ``asyncapi`` set, the application serves the contract
+    (the AsyncAPI document and the page that renders it) at its path.
 
     Args:
         app: The FastAPI or Starlette application.
@@ -33,7 +35,10 @@ def configure_beeflow_websocket(app: Starlette, **options: Unpack[AdapterOptions
     """
     if not isinstance(app, Starlette):
         raise TypeError(f"expected a FastAPI or Starlette application, got {type(app).__name__}")
-    setattr(app.state, _STATE_ATTRIBUTE, configure_adapter(STATE_CLASS, caller_depth=1, **options))
+    state = configure_adapter(STATE_CLASS, caller_depth=1, **options)
+    setattr(app.state, _STATE_ATTRIBUTE, state)
+    if state.contract is not None:
+        add_contract_routes(app, state.contract)
 
 
 def adapter_state(app: Starlette) -> AdapterState:

@@ -16,6 +16,7 @@ from beeflow_websocket.core.access_token import (
 from beeflow_websocket.core.configuration import AdapterOptions, configure_adapter
 from beeflow_websocket.flask._bridge import EventLoopThread
 from beeflow_websocket.flask._negotiation import NegotiatedSubprotocols
+from beeflow_websocket.flask.contract import add_contract_routes
 
 __all__ = ["AdapterState", "adapter_state", "configure_beeflow_websocket"]
 
@@ -45,7 +46,8 @@ def configure_beeflow_websocket(app: Flask, **options: Unpack[AdapterOptions]) -
     ``access-token``, selected as on every adapter (see :mod:`beeflow_websocket.core.negotiation`;
     subprotocols of the application's own stay selectable when neither is offered), and, unless
     set there, a ``max_message_size`` of twice the adapter's, which bounds what a compressed message
-    inflates to. A hook refuses
+    inflates to. With ``asyncapi`` set, the application serves the contract (the AsyncAPI
+    document and the page that renders it) at its path. A hook refuses
     handshakes from origins the application does not allow (HTTP 403). Autodiscovery imports the
     conventional plugin modules of the package that called this function and of its parent packages.
 
@@ -73,6 +75,8 @@ def configure_beeflow_websocket(app: Flask, **options: Unpack[AdapterOptions]) -
     sock_options.setdefault("max_message_size", INFLATION_FACTOR * state.settings.max_message_size)
     app.extensions[_EXTENSION] = state
     app.before_request(_refuse_foreign_origins)
+    if state.contract is not None:
+        add_contract_routes(app, state.contract)
 
 
 def _refuse_foreign_origins() -> None:

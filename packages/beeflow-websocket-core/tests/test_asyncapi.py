@@ -1,0 +1,168 @@
+"""The contract as an AsyncAPI document (beeflow_websocket.core.asyncapi)."""
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from contract_app import define
+
+from beeflow_websocket.core.asyncapi import asyncapi_document
+from beeflow_websocket.core.testing import isolated_registries
+
+
+@pytest.fixture
+def document() -> Iterator[dict[str, Any]]:
+    with isolated_registries():
+        define()
+        yield asyncapi_document(title="Shop", version="2.1.0", path="/socket/")
+
+
+def resolve(document: dict[str, Any], ref: str) -> Any:
+    assert ref.startswith("#/"), ref
+    node: Any = document
+    for part in ref[2:].split("/"):
+        node = node[part.replace("~1", "/").replace("~0", "~")]
+    return node
+
+
+def refs(node: Any) -> Iterator[str]:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "$ref":
+                yield value
+            else:
+                yield from refs(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from refs(item)
+
+
+def reply_names(document: dict[str, Any], operation: str) -> list[str]:
+    return [
+        resolve(document, ref["$ref"])["$ref"].rsplit("/", 1)[1]
+        for ref in document["operations"][operation]["reply"]["messages"]
+    ]
+
+
+def test_every_reference_resolves_and_the_text_is_deterministic(document: dict[str, Any]) -> None:
+    for ref in refs(document):
+        resolve(document, ref)
+    with isolated_registries():
+        define()
+        again = asyncapi_document(title="Shop", version="2.1.0", path="/socket/")
+    assert json.dumps(again) == json.dumps(document)
+    assert (
+        document["asyncapi"],
+        document["info"]["title"],
+        document["channels"]["websocket"]["address"],
+    ) == (
+        "3.0.0",
+        "Shop",
+        "/socket/",
+    )
+
+
+def test_an_action_is_a_receive_operation_replying_with_its_annotated_events_and_problems(
+    document: dict[str, Any],
+) -> None:
+    operation = document["operations"]["order.place"]
+
+    assert operation["action"] == "receive"
+    assert operation["summary"] == "Place an order; streams its progress, then its receipt."
+    assert reply_names(document, "order.place") == [
+        "event.order.progress",
+        "event.order.placed",
+        "event.beeflow.complete",
+        "problem.out_of_stock",
+        "problem.invalid_action_payload",
+        "problem.internal_error",
+        "problem.delivery_unavailable",
+        "problem.request_cancelled",
+        "problem.action_timeout",
+    ]
+    stream = operation["x-beeflow-stream"]
+    assert stream["events"] == ["order.progress", "order.placed"]
+    assert stream["timeout_seconds"] == 5
+    assert "exactly one terminal frame" in stream["rule"]
+
+
+def test_an_action_annotated_with_no_registered_event_may_answer_with_any(document: dict[str, Any]) -> None:
+    stream = document["operations"]["shop.anything"]["x-beeflow-stream"]
+
+    assert stream["events_declared"] is False
+    assert set(stream["events"]) >= {"health", "shop.note", "order.placed", "order.progress"}
+    assert "problem.invalid_action_payload" not in reply_names(
+        document, "shop.anything"
+    )  # untyped: never refused
+
+
+def test_payload_schemas_come_from_the_models_normalised_for_asyncapi(document: dict[str, Any]) -> None:
+    messages, schemas = document["components"]["messages"], document["components"]["schemas"]
+    envelope = messages["action.order.place"]["payload"]
+    order = resolve(document, envelope["properties"]["payload"]["$ref"])
+    placed = messages["event.order.placed"]["payload"]
+
+    assert envelope["properties"]["action"] == {"type": "string", "const": "order.place"}
+    assert order["properties"]["quantity"] == {
+        "maximum": 10,
+        "minimum": 1,
+        "title": "Quantity",
+        "type": "integer",
+    }
+    assert order["properties"]["payment"]["discriminator"] == "kind"
+    assert schemas["Transfer"]["properties"]["reference"]["items"][1] == {"type": "integer"}
+    assert "prefixItems" not in json.dumps(document)
+    assert "$defs" not in json.dumps(document)
+    assert resolve(document, placed["properties"]["payload"]["$ref"])["required"] == ["order_id", "total"]
+    assert messages["event.shop.note"]["payload"]["properties"]["payload"] == {
+        "type": "object",
+        "additionalProperties": True,
+    }
+    assert messages["action.shop_echo"]["payload"]["properties"]["action"]["const"] == "shop/echo"
+
+
+def test_problems_are_messages_with_their_status_code_and_title(document: dict[str, Any]) -> None:
+    problem = document["components"]["messages"]["problem.out_of_stock"]
+
+    assert problem["summary"] == "409 Out of stock"
+    assert problem["payload"]["properties"]["status"] == {"type": "integer", "const": 409}
+    assert problem["payload"]["properties"]["code"] == {"type": "string", "const": "out_of_stock"}
+    assert (
+        "errors"
+        in document["components"]["messages"]["problem.invalid_action_payload"]["payload"]["properties"]
+    )
+
+
+def test_pushes_reserved_actions_correlation_and_the_access_token_are_described(
+    document: dict[str, Any],
+) -> None:
+    operations = document["operations"]
+
+    assert operations["push.user"]["action"] == operations["push.group"]["action"] == "send"
+    assert reply_names(document, "beeflow.cancel") == [
+        "event.beeflow.complete",
+        "problem.unknown_request",
+        "problem.invalid_action_payload",
+    ]
+    assert reply_names(document, "beeflow.ping") == ["event.beeflow.complete"]
+    assert document["components"]["correlationIds"]["reqId"]["location"] == "$message.payload#/req_id"
+    scheme = document["components"]["securitySchemes"]["accessToken"]
+    assert (scheme["type"], scheme["name"], scheme["in"]) == (
+        "httpApiKey",
+        "Sec-WebSocket-Protocol",
+        "header",
+    )
+    assert "servers" not in document
+
+
+def test_a_server_given_is_written_with_the_security_scheme() -> None:
+    servers = asyncapi_document(servers={"production": {"host": "example.com", "protocol": "wss"}})["servers"]
+
+    assert servers == {
+        "production": {
+            "host": "example.com",
+            "protocol": "wss",
+            "security": [{"$ref": "#/components/securitySchemes/accessToken"}],
+        }
+    }

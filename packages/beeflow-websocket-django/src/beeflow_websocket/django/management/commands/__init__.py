@@ -1,0 +1,1 @@
+"""``beeflow_asyncapi``: the contract document."""
