@@ -17,8 +17,9 @@ help: ## Show this help
 sync: ## Install every package of the workspace and the dev tools from uv.lock
 	$(UV) sync --all-packages --locked
 
-browser: ## Install the browser test's npm packages (tests-integration/browser; needs Node.js and Chromium)
+browser: ## Install the tests' npm packages: the browser tests' (tests-integration/browser) and AsyncAPI's validators (tests-integration/asyncapi)
 	cd tests-integration/browser && npm ci --no-audit --no-fund
+	cd tests-integration/asyncapi && npm ci --no-audit --no-fund
 
 viewer: ## Copy the pinned AsyncAPI web component into the core package (needs npm; see packages/beeflow-websocket-core/viewer)
 	$(RUN) python $(CORE)/viewer/vendor.py

@@ -25,6 +25,7 @@ MIDDLEWARE = [
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": os.environ["DJANGOSITE_DB"]}}
 
 BEEFLOW_WEBSOCKET_PROBLEM_TYPE_BASE_URL = "https://example.com/problems/websocket"
+BEEFLOW_WEBSOCKET_ASYNCAPI = {"title": "Test site", "version": "0.1.0"}
 BEEFLOW_WEBSOCKET_MAX_OUTBOUND_MESSAGES = int(os.environ.get("SITE_MAX_OUTBOUND", "256"))
 
 if os.environ.get("DJANGOSITE_REDIS_URL"):

@@ -4,7 +4,7 @@ import json
 
 from django.contrib.auth import authenticate, login
 from django.http import HttpRequest, HttpResponse
-from django.urls import path
+from django.urls import include, path
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
@@ -34,4 +34,8 @@ def push_view(request: HttpRequest) -> HttpResponse:
     return HttpResponse(status=204)
 
 
-urlpatterns = [path("login/", login_view), path("push/", push_view)]
+urlpatterns = [
+    path("login/", login_view),
+    path("push/", push_view),
+    path("", include("beeflow_websocket.django.asyncapi")),
+]

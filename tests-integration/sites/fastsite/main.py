@@ -25,6 +25,7 @@ configure_beeflow_websocket(
     problem_type_base_url="https://example.com/problems/websocket",
     redis_url=os.environ.get("SITE_REDIS_URL"),
     max_outbound_messages=int(os.environ.get("SITE_MAX_OUTBOUND", "256")),
+    asyncapi={"title": "Test site", "version": "0.1.0"},
 )
 
 
