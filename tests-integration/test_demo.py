@@ -107,6 +107,21 @@ def test_the_page_is_served_and_connects_with_the_access_token_marker(demo: Serv
     assert 'new WebSocket(url, ["access-token", $("token").value])' in page
 
 
+def test_the_page_links_the_rendered_contract_which_the_demo_serves(demo: Server) -> None:
+    base = f"http://127.0.0.1:{demo.port}"
+    with urllib.request.urlopen(f"{base}/", timeout=10) as response:
+        page = response.read().decode()
+    with urllib.request.urlopen(f"{base}/asyncapi", timeout=10) as response:
+        contract_page = response.read().decode()
+    with urllib.request.urlopen(f"{base}/asyncapi.json", timeout=10) as response:
+        document = json.loads(response.read())
+
+    assert '<a id="contract" href="asyncapi"' in page
+    assert "<asyncapi-component" in contract_page
+    assert document["info"]["title"] == "Beeflow WebSocket demo"
+    assert {"countdown", "room.say", "user.say", "whoami"} <= set(document["operations"])
+
+
 async def test_whoami_names_the_user_the_connection_and_its_rooms(demo: Server) -> None:
     async with tab(demo, "demo-bob") as bob:
         await bob.send("room.join", {"room": "kitchen"})

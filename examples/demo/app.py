@@ -28,6 +28,8 @@ configure_beeflow_websocket(
     problem_type_base_url="https://example.com/problems/websocket",
     # A running countdown does not hold up the connection's other actions.
     max_concurrent_actions=4,
+    # The contract: its page at /asyncapi (linked from the demo page), the document at /asyncapi.json.
+    asyncapi={"title": "Beeflow WebSocket demo", "version": "1.0.0", "websocket_path": "/ws/"},
 )
 
 
