@@ -108,12 +108,11 @@ def test_the_page_is_served_and_connects_with_the_access_token_marker(demo: Serv
 
 
 def test_the_page_links_the_rendered_contract_which_the_demo_serves(demo: Server) -> None:
-    base = f"http://127.0.0.1:{demo.port}"
-    with urllib.request.urlopen(f"{base}/", timeout=10) as response:
+    with urllib.request.urlopen(f"http://127.0.0.1:{demo.port}/", timeout=10) as response:
         page = response.read().decode()
-    with urllib.request.urlopen(f"{base}/asyncapi", timeout=10) as response:
+    with urllib.request.urlopen(f"http://127.0.0.1:{demo.port}/asyncapi", timeout=10) as response:
         contract_page = response.read().decode()
-    with urllib.request.urlopen(f"{base}/asyncapi.json", timeout=10) as response:
+    with urllib.request.urlopen(f"http://127.0.0.1:{demo.port}/asyncapi.json", timeout=10) as response:
         document = json.loads(response.read())
 
     assert '<a id="contract" href="asyncapi"' in page
