@@ -148,7 +148,8 @@ class Outbox:
             return
         frame = self._held
         if frame is not None and self._frames.empty():
-            # The usual v1 answer: one held frame, written here.
+            # The usual v1 answer: one held frame, written here. Inline rather than through send():
+            # a coroutine less per request is 0.9% of a health round trip's instructions.
             self._held = None
             self._writing = True
             try:
