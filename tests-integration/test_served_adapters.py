@@ -16,7 +16,7 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from serving import Server
-from wsclient import connected, request
+from wsclient import connected, receive, request
 
 pytestmark = [pytest.mark.anyio, pytest.mark.integration]
 
@@ -65,7 +65,7 @@ async def test_bad_input_gets_a_problem_and_the_connection_survives(
 ) -> None:
     async with client(served) as ws:
         await ws.send(frame)
-        error = json.loads(await ws.recv())
+        error = await receive(ws)
         [echo] = await request(ws, "echo", {"still": "here"})
 
     assert (error["status"], error["code"]) == (400, "invalid_websocket_message")
@@ -93,7 +93,7 @@ async def test_two_connections_of_one_process_reach_each_other(served: Server) -
         [bob_identity] = await request(bob, "whoami")
         bob_id = bob_identity["payload"]["websocket_id"]
         [confirmation] = await request(alice, "notify", {"to": bob_id, "text": "hello"})
-        notified = json.loads(await bob.recv())
+        notified = await receive(bob)
         [gone] = await request(alice, "notify", {"to": "no-such-connection"})
 
     assert confirmation["payload"] == {"sent_to": bob_id}
@@ -177,10 +177,12 @@ async def test_a_compression_bomb_is_cut_off_at_twice_the_limit_and_the_server_g
 
 async def test_everyone_but_me_reaches_the_user_s_other_tabs_and_not_the_asker(served: Server) -> None:
     async with client(served, user_id=6) as asker, client(served, user_id=6) as other_tab:
+        # Flask-Sock completes the handshake before the route runs: an answer shows the tab is served.
+        await request(other_tab, "health")
         [confirmation] = await request(
             asker, "say", {"recipient": "user", "to": "6", "text": "to my other tabs", "others": True}
         )
-        said = json.loads(await other_tab.recv())
+        said = await receive(other_tab)  # fails within 15 s rather than hang
         [health] = await request(asker, "health")
 
     assert confirmation["payload"] == {"said": 1}
