@@ -1,13 +1,17 @@
 """The contract as an AsyncAPI document (beeflow_websocket.core.asyncapi)."""
 
 import json
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import AsyncIterator, Iterator
+from typing import Annotated, Any
 
 import pytest
 from contract_app import define
+from pydantic import BaseModel, Field, WithJsonSchema
 
+from beeflow_websocket.core.action_registry import Action, ActionContext
 from beeflow_websocket.core.asyncapi import asyncapi_document
+from beeflow_websocket.core.event_registry import Event
+from beeflow_websocket.core.payloads import ActionMessage
 from beeflow_websocket.core.testing import isolated_registries
 
 
@@ -120,6 +124,57 @@ def test_payload_schemas_come_from_the_models_normalised_for_asyncapi(document: 
         "additionalProperties": True,
     }
     assert messages["action.shop_echo"]["payload"]["properties"]["action"]["const"] == "shop/echo"
+
+
+class Inner(BaseModel):
+    value: int
+
+
+class Awkward(BaseModel):
+    """Field names and defaults that look like JSON Schema keywords, and 2020-12-only shapes."""
+
+    discriminator: dict[str, str] = {"propertyName": "kind"}
+    prefixItems: list[int] = []  # noqa: N815 - the point: a field named after a keyword
+    options: dict[str, object] = {"prefixItems": [1], "discriminator": {"mapping": {}}}
+    inner: Inner = Field(description="Described beside its $ref.")
+    head_then_rest: Annotated[
+        list[Any],
+        WithJsonSchema({"type": "array", "prefixItems": [{"type": "integer"}], "items": {"type": "string"}}),
+    ]
+
+
+def test_normalising_touches_schemas_only_and_keeps_what_draft_07_would_ignore() -> None:
+    with isolated_registries():
+
+        class Shaped(Event[Awkward], name="awkward.shaped"):
+            pass
+
+        class Shape(Action[Awkward], name="awkward.shape"):
+            async def execute(
+                self, message: ActionMessage[Awkward], context: ActionContext
+            ) -> AsyncIterator[Shaped]:
+                return
+                yield
+
+        document: dict[str, Any] = asyncapi_document()
+
+    properties = document["components"]["schemas"]["Awkward"]["properties"]
+    assert properties["discriminator"]["default"] == {"propertyName": "kind"}
+    assert properties["prefixItems"]["items"] == {"type": "integer"}
+    assert properties["options"]["default"] == {"prefixItems": [1], "discriminator": {"mapping": {}}}
+    assert properties["inner"] == {
+        "allOf": [{"$ref": "#/components/schemas/Inner"}],
+        "description": "Described beside its $ref.",
+    }
+    assert properties["head_then_rest"] == {
+        "title": "Head Then Rest",
+        "type": "array",
+        "items": [{"type": "integer"}],
+        "additionalItems": {"type": "string"},
+    }
+    assert reply_names(document, "awkward.shape")[0] == "event.awkward.shaped"
+    for ref in refs(document):
+        resolve(document, ref)
 
 
 def test_problems_are_messages_with_their_status_code_and_title(document: dict[str, Any]) -> None:
