@@ -2,16 +2,17 @@
 
 import json
 from collections.abc import AsyncIterator, Iterator
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 import pytest
 from contract_app import define
 from pydantic import BaseModel, Field, WithJsonSchema
 
 from beeflow_websocket.core.action_registry import Action, ActionContext
-from beeflow_websocket.core.asyncapi import asyncapi_document
+from beeflow_websocket.core.asyncapi import BUILTIN_PROBLEMS, asyncapi_document
 from beeflow_websocket.core.event_registry import Event
 from beeflow_websocket.core.payloads import ActionMessage
+from beeflow_websocket.core.problems import BuiltinProblemCode
 from beeflow_websocket.core.testing import isolated_registries
 
 
@@ -175,6 +176,15 @@ def test_normalising_touches_schemas_only_and_keeps_what_draft_07_would_ignore()
     assert reply_names(document, "awkward.shape")[0] == "event.awkward.shaped"
     for ref in refs(document):
         resolve(document, ref)
+
+
+def test_every_built_in_problem_is_a_message() -> None:
+    document: dict[str, Any] = asyncapi_document()
+    messages = document["components"]["messages"]
+
+    assert {problem.code for problem in BUILTIN_PROBLEMS} == set(get_args(BuiltinProblemCode))
+    for problem in BUILTIN_PROBLEMS:
+        assert messages[f"problem.{problem.code}"]["summary"] == f"{problem.status} {problem.title}"
 
 
 def test_problems_are_messages_with_their_status_code_and_title(document: dict[str, Any]) -> None:

@@ -352,6 +352,7 @@ class _Builder:
                 "description": description,
                 "messages": [self._ref(key)],
                 "reply": {"channel": {"$ref": f"#/channels/{CHANNEL}"}, "messages": replies},
+                "security": [{"$ref": "#/components/securitySchemes/accessToken"}],
                 "x-beeflow-stream": {
                     "events": [],
                     "completion": COMPLETE_EVENT,
