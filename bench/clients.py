@@ -13,18 +13,26 @@ from typing import Any, ClassVar
 from uuid import uuid4
 
 from websockets.asyncio.client import ClientConnection, connect
+from websockets.typing import Subprotocol
 
 
 class Wire:
     """Beeflow's envelope; the raw echo and the hand-written JSON routes answer the same request."""
 
     name: ClassVar[str] = "beeflow"
+    subprotocols: ClassVar[tuple[str, ...]] = ()
+    """What the handshake offers."""
 
     def __init__(self) -> None:
         self.counter = itertools.count(1)
 
     async def open(self, url: str) -> ClientConnection:
-        return await connect(url, max_size=None, compression=None)
+        offered = [Subprotocol(name) for name in self.subprotocols] or None
+        return await connect(url, max_size=None, compression=None, subprotocols=offered)
+
+    def headers(self) -> dict[str, str]:
+        """The handshake's extra headers, for the load generator's client."""
+        return {"Sec-WebSocket-Protocol": ", ".join(self.subprotocols)} if self.subprotocols else {}
 
     def request(self, action: str = "health", payload: dict[str, Any] | None = None) -> str:
         return json.dumps(
@@ -58,6 +66,13 @@ class Wire:
     def housekeeping(self, frame: str) -> str | None:
         """The reply to a frame that is not an answer (a ping), or ``None`` when it is the answer."""
         return None
+
+
+class BeeflowV1(Wire):
+    """Beeflow's protocol v1: ``health`` is still answered by one frame, marked final."""
+
+    name = "beeflow-v1"
+    subprotocols = ("beeflow.v1",)
 
 
 class DjangoChannelsRestFramework(Wire):
@@ -124,5 +139,5 @@ class SocketIO(Wire):
 
 
 WIRES: dict[str, type[Wire]] = {
-    wire.name: wire for wire in (Wire, DjangoChannelsRestFramework, Chanx, SocketIO)
+    wire.name: wire for wire in (Wire, BeeflowV1, DjangoChannelsRestFramework, Chanx, SocketIO)
 }

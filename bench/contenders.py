@@ -20,6 +20,7 @@ DJANGO, FASTAPI, FLASK, MACHINE = (
 BASELINE = "beeflow-websocket[django,fastapi,flask]==0.3.0"
 
 BEEFLOW, ECHO, HANDWRITTEN, BASELINE_NAME = "beeflow", "raw echo", "hand-written JSON", "beeflow 0.3.0"
+BEEFLOW_V1 = "beeflow, protocol v1"
 
 
 def daphne(app: str) -> Callable[[str, int], list[str]]:
@@ -83,6 +84,7 @@ def contenders(baseline: str = BASELINE) -> list[Contender]:
     chanx = ("chanx[channels,fast_channels]==2.13.0", "daphne", "uvicorn[standard]")
     return [
         Contender(DJANGO, BEEFLOW, daphne("benchdjango.asgi:application"), "/ws/", fanout="/ws/", extra_env=django_env),
+        Contender(DJANGO, BEEFLOW_V1, daphne("benchdjango.asgi:application"), "/ws/", wire="beeflow-v1", extra_env=django_env),
         Contender(DJANGO, ECHO, daphne("benchdjango.asgi:application"), "/echo/", extra_env=django_env),
         Contender(DJANGO, HANDWRITTEN, daphne("benchdjango.asgi:application"), "/json/", fanout="/fanout/",
                   extra_env=django_env),
@@ -92,6 +94,7 @@ def contenders(baseline: str = BASELINE) -> list[Contender]:
         Contender(DJANGO, "djangochannelsrestframework", daphne("peers.dcrf_django:application"), "/dcrf/", "dcrf",
                   ("djangochannelsrestframework==1.3.0", "daphne")),
         Contender(FASTAPI, BEEFLOW, uvicorn("benchfastapi.main:app"), "/ws/", fanout="/ws/"),
+        Contender(FASTAPI, BEEFLOW_V1, uvicorn("benchfastapi.main:app"), "/ws/", wire="beeflow-v1"),
         Contender(FASTAPI, ECHO, uvicorn("benchfastapi.main:app"), "/echo/"),
         Contender(FASTAPI, HANDWRITTEN, uvicorn("benchfastapi.main:app"), "/json/", fanout="/fanout/"),
         Contender(FASTAPI, BASELINE_NAME, uvicorn("benchfastapi.main:app"), "/ws/",
@@ -100,6 +103,7 @@ def contenders(baseline: str = BASELINE) -> list[Contender]:
         Contender(FASTAPI, "python-socketio", uvicorn("peers.socketio_asgi:app"), "/socket.io/", "socket.io",
                   ("python-socketio==5.18.1", "uvicorn[standard]")),
         Contender(FLASK, BEEFLOW, gunicorn("benchflask.main:app"), "/ws/", fanout="/ws/"),
+        Contender(FLASK, BEEFLOW_V1, gunicorn("benchflask.main:app"), "/ws/", wire="beeflow-v1"),
         Contender(FLASK, ECHO, gunicorn("benchflask.main:app"), "/echo/"),
         Contender(FLASK, HANDWRITTEN, gunicorn("benchflask.main:app"), "/json/", fanout="/fanout/"),
         Contender(FLASK, BASELINE_NAME, gunicorn("benchflask.main:app"), "/ws/", requirements=(baseline, "gunicorn")),

@@ -75,7 +75,11 @@ async def load(
     Returns the answers received and the process's CPU seconds while the load ran.
     """
     wire = WIRES[wire_name]()
-    opened = [await ws_connect(lambda: RoundTrips(wire), wire.url(url)) for _ in range(connections)]
+    headers = wire.headers()
+    opened = [
+        await ws_connect(lambda: RoundTrips(wire), wire.url(url), extra_headers=headers)
+        for _ in range(connections)
+    ]
     listeners: list[RoundTrips] = [listener for _, listener in opened]
     await asyncio.gather(*(listener.ready for listener in listeners))
     await asyncio.sleep(max(0.0, start_at - time.time()))
