@@ -28,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
 from beeflow_websocket.core._buffer import FrameBuffer
@@ -121,10 +121,14 @@ class Outbox:
             self._writing = True
             await self._write_frames()
 
-    async def hold(self, frame: Outgoing) -> None:
-        """Queue a frame without writing it now; it is written once the caller waits, or on :meth:`flush`."""
+    async def hold(self, reply: Reply, event: OutboundEvent) -> None:
+        """Queue a v1 request's own event unwritten: it goes once the caller waits, or on :meth:`flush`.
+
+        The protocol counts it as one of ``reply``'s, to mark the request's terminal frame when written.
+        """
         if not self._protocol.open:
             return
+        frame = self._protocol.own(reply, event)
         if self._held is None and not self._writing and self._frames.empty():
             self._held = frame
             self._frames.track()
@@ -134,13 +138,6 @@ class Outbox:
         else:
             self._frames.put_nowait(frame)
         self._later()
-
-    def hold_own(self, reply: Reply, event: OutboundEvent) -> Awaitable[None]:
-        """:meth:`hold` a v1 request's own event, counted by the protocol as one of ``reply``'s.
-
-        A plain function returning :meth:`hold`'s coroutine: one coroutine per event, not two.
-        """
-        return self.hold(self._protocol.own(reply, event))
 
     async def flush(self) -> None:
         """Write what is queued, in the caller's task, unless a writer is at it already."""

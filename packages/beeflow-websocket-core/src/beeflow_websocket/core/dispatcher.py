@@ -343,7 +343,7 @@ class ConnectionDispatcher:
             await self._outbox.send(completion)
 
     async def _emit(self, event: EventPluginProtocol, run: RunningRequest) -> None:
-        own = self._outbox.send if run.reply is None else partial(self._outbox.hold_own, run.reply)
+        own = self._outbox.send if run.reply is None else partial(self._outbox.hold, run.reply)
         try:
             await route(
                 event, self.delivery, own_id=self.context.websocket_id, own=own, own_groups=self._member_of
