@@ -133,6 +133,7 @@ async def main(settings: dict[str, Any], baseline: str, only: str | None) -> dic
             row["throughput"] = {
                 key: statistics.median(s[key] for s in samples[label]) for key in samples[label][0]
             }
+            row["throughput_rounds"] = samples[label]  # paired ratios: v1 against protocol 0
             row["latency"] = await latency(server, settings["latency_requests"])
             if server.contender.fanout:
                 say(f"fan-out: {label}")

@@ -74,3 +74,19 @@ def test_a_contender_that_could_not_run_is_reported_not_measured_with_its_reason
         == "not measured: not in this run"
     )
     assert "- Django / daphne, beeflow 0.3.0: not measured. its environment could not be built" in text
+
+
+def test_protocol_v1_is_judged_by_the_median_of_its_paired_rounds() -> None:
+    # Round by round v1 costs 5% more, while the machine drifts between rounds: the ratio of the
+    # medians (taken from different rounds) would say 1.25x, the paired rounds say 1.05x.
+    base = row("Django / daphne", "beeflow", rate=5_000, cpu=100.0)
+    v1 = row("Django / daphne", "beeflow, protocol v1", rate=4_000, cpu=125.0)
+    base["throughput_rounds"] = [{"server_cpu_us_per_message": cpu} for cpu in (100.0, 120.0, 80.0)]
+    v1["throughput_rounds"] = [{"server_cpu_us_per_message": cpu} for cpu in (105.0, 126.0, 84.0)]
+    unpaired = row("FastAPI / uvicorn", "beeflow", rate=10_000, cpu=50.0)
+    unpaired_v1 = row("FastAPI / uvicorn", "beeflow, protocol v1", rate=9_000, cpu=56.0)
+
+    found = verdicts(results(base, v1, unpaired, unpaired_v1))
+
+    assert found["Django / daphne: protocol v1 server CPU/msg ≤ 1.1× protocol 0"] == ("1.05×", "pass")
+    assert found["FastAPI / uvicorn: protocol v1 server CPU/msg ≤ 1.1× protocol 0"] == ("1.12×", "FAIL")
