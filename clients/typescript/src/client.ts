@@ -1,0 +1,387 @@
+/**
+ * The client an application holds: one connection, its requests and streams, its listeners. It
+ * composes the pieces (connection and backoff, request table, streams, heartbeat) and adds what ties
+ * them together: the offline queue, time limits and aborts that send `beeflow.cancel`, the routing of
+ * each inbound frame, and the `seq` check. Typed by a generated `Contract`, or by `AnyContract`.
+ */
+
+import type {
+  ActionName,
+  AnyContract,
+  ContractShape,
+  EventOf,
+  ListenName,
+  PayloadOf,
+  TypedEvent,
+} from "./contract.js";
+import type { BackoffOptions } from "./backoff.js";
+import {
+  Connection,
+  type CloseReason,
+  type Status,
+  type WebSocketConstructor,
+} from "./connection.js";
+import {
+  BeeflowProblem,
+  ClientClosed,
+  ConnectionLost,
+  RequestAborted,
+  RequestTimeout,
+  type BeeflowError,
+} from "./errors.js";
+import { CANCEL, COMPLETE, PING, parseInbound, type EventFrame } from "./frames.js";
+import type { HeartbeatOptions } from "./heartbeat.js";
+import { uuid } from "./ids.js";
+import { Listeners, type Unsubscribe } from "./listeners.js";
+import { RequestTable, type Entry, type RequestSink } from "./requests.js";
+import { EventStream } from "./streams.js";
+import { realTimers, type Timers } from "./timers.js";
+import { TokenSource, type GetToken } from "./token.js";
+
+/** A break in the connection's `seq` numbering: frames were lost between the two. */
+export interface Gap {
+  readonly expected: number;
+  readonly received: number;
+}
+
+/** Every duration is in milliseconds. */
+export interface ClientOptions {
+  /** The WebSocket URL, such as `wss://example.com/ws/`. Never put a token in it. */
+  readonly url: string;
+  /**
+   * Asked for a fresh token before every connection attempt (calls made while one is pending share
+   * it). Return `null`, or throw `UnauthorizedError`, when there is no user: the client closes for
+   * good. Other errors are reported to `onError` and the attempt is retried with backoff. Without
+   * `getToken`, the client connects without a token.
+   */
+  readonly getToken?: GetToken;
+  /** The WebSocket class; defaults to `globalThis.WebSocket` (browsers, Node 22+). On Node 20, pass `ws`. */
+  readonly WebSocket?: WebSocketConstructor;
+  /** Full-jitter exponential backoff between attempts. Default `{ initial: 500, max: 20000 }`. */
+  readonly backoff?: BackoffOptions;
+  /** How long a request waits for its terminal frame, queued time included. Default 10000. */
+  readonly requestTimeout?: number;
+  /** How long an attempt may take to open before it is abandoned. Default 10000. */
+  readonly connectTimeout?: number;
+  /** Ping after `interval` of silence; drop the connection if nothing arrives within `timeout` after. Default `{ interval: 25000, timeout: 10000 }`; `false` turns it off. */
+  readonly heartbeat?: HeartbeatOptions | false;
+  /** How many requests may wait for a connection. Default 100; over it, `QueueFull`. */
+  readonly queueLimit?: number;
+  /** Problems that end no request: `final: false` ones (the request goes on) and those with no request of this client. */
+  readonly onProblem?: (problem: BeeflowProblem) => void;
+  /** A break in `seq`: frames were lost. */
+  readonly onGap?: (gap: Gap) => void;
+  /** Errors of the application's callbacks and listeners, unreadable frames, failed token calls. Default `console.error`. */
+  readonly onError?: (error: unknown) => void;
+  /** The clock, for tests. */
+  readonly timers?: Timers;
+  /** The random source of the backoff's jitter, for tests. */
+  readonly random?: () => number;
+}
+
+export interface RequestOptions {
+  /** Milliseconds to wait for the terminal frame; `Infinity` waits forever. Default: the client's `requestTimeout`. */
+  readonly timeout?: number;
+  /** Aborting it rejects with `RequestAborted` and sends `beeflow.cancel` for a request already sent. */
+  readonly signal?: AbortSignal;
+  /** Problems with `final: false` for this request (it goes on). */
+  readonly onProblem?: (problem: BeeflowProblem) => void;
+}
+
+export interface StreamOptions {
+  /** Aborting it throws `RequestAborted` from the loop and sends `beeflow.cancel`. */
+  readonly signal?: AbortSignal;
+  /** Milliseconds to wait for the terminal frame. Default: no limit. */
+  readonly timeout?: number;
+  /** Problems with `final: false` for this request (it goes on). */
+  readonly onProblem?: (problem: BeeflowProblem) => void;
+}
+
+type AnyEventListener = (event: EventFrame<string, unknown>) => void;
+const ANY = Symbol("any");
+
+function defaultReport(error: unknown): void {
+  console.error("beeflow-websocket-client:", error);
+}
+
+export class BeeflowClient<C extends ContractShape = AnyContract> {
+  private readonly options: ClientOptions;
+  private readonly connection: Connection;
+  private readonly table: RequestTable;
+  private readonly tokens: TokenSource;
+  private readonly timers: Timers;
+  private readonly report: (error: unknown) => void;
+  private readonly eventListeners: Listeners<string | typeof ANY, AnyEventListener>;
+  private readonly statusListeners: Listeners<"status", (status: Status) => void>;
+  private lastSeq = 0;
+
+  constructor(url: string, options?: Omit<ClientOptions, "url">);
+  constructor(options: ClientOptions);
+  constructor(urlOrOptions: string | ClientOptions, more: Omit<ClientOptions, "url"> = {}) {
+    const options: ClientOptions =
+      typeof urlOrOptions === "string" ? { ...more, url: urlOrOptions } : urlOrOptions;
+    this.options = options;
+    const onError = options.onError;
+    this.report =
+      onError === undefined
+        ? defaultReport
+        : (error) => {
+            try {
+              onError(error);
+            } catch (failure) {
+              defaultReport(failure);
+            }
+          };
+    const WebSocketClass =
+      options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
+    if (WebSocketClass === undefined) {
+      throw new TypeError("no WebSocket class: pass options.WebSocket (on Node 20, the ws package's)");
+    }
+    this.timers = options.timers ?? realTimers;
+    this.tokens = new TokenSource(options.getToken);
+    this.table = new RequestTable(options.queueLimit ?? 100);
+    this.eventListeners = new Listeners(this.report);
+    this.statusListeners = new Listeners(this.report);
+    this.connection = new Connection(
+      {
+        url: options.url,
+        WebSocket: WebSocketClass,
+        tokens: this.tokens,
+        backoff: options.backoff,
+        connectTimeout: options.connectTimeout ?? 10_000,
+        heartbeat: options.heartbeat ?? {},
+        timers: this.timers,
+        random: options.random,
+      },
+      {
+        status: (status) => this.statusListeners.emit("status", status),
+        open: () => this.opened(),
+        message: (text) => this.received(text),
+        lost: (code) => this.table.failSent((entry) => new ConnectionLost(entry.action, code)),
+        closed: (reason) => this.table.failAll(() => reason.error ?? new ClientClosed(closedMessage(reason))),
+        error: (error) => this.report(error),
+      },
+    );
+    this.connection.sendPing = () => {
+      this.connection.send(JSON.stringify({ msg_id: uuid(), req_id: uuid(), action: PING, payload: {} }));
+    };
+    this.connection.start();
+  }
+
+  /** `connecting`, `open`, `reconnecting` or `closed`. */
+  get status(): Status {
+    return this.connection.status;
+  }
+
+  /** Why the client is closed, once it is. */
+  get closeReason(): CloseReason | null {
+    return this.connection.closeReason;
+  }
+
+  /** The last close code the server sent on any connection of this client, or null. */
+  get lastCloseCode(): number | null {
+    return this.connection.lastCloseCode;
+  }
+
+  /** How many times `getToken()` was called. */
+  get tokenCalls(): number {
+    return this.tokens.calls;
+  }
+
+  /** Calls `listener` on every change of status; returns the unsubscribe. */
+  onStatus(listener: (status: Status) => void): Unsubscribe {
+    return this.statusListeners.add("status", listener);
+  }
+
+  /**
+   * Listens for events named `event` that belong to no request of this client: pushes to its user
+   * or groups, and events of other connections' requests. Returns the unsubscribe.
+   */
+  on<N extends ListenName<C>>(event: N, listener: (event: TypedEvent<C, N>) => void): Unsubscribe {
+    return this.eventListeners.add(event, listener as AnyEventListener);
+  }
+
+  /** Listens for every event that belongs to no request of this client. */
+  onAny(listener: (event: EventFrame<string, unknown>) => void): Unsubscribe {
+    return this.eventListeners.add(ANY, listener);
+  }
+
+  /**
+   * Sends an action and resolves with its events once its terminal frame arrives: the last event is
+   * included when it is the terminal frame, `beeflow.complete` never. Rejects with `BeeflowProblem`
+   * when a problem ends it, or with `RequestTimeout`, `RequestAborted`, `ConnectionLost`, `QueueFull`,
+   * `ClientClosed`.
+   */
+  request<A extends ActionName<C>>(
+    action: A,
+    payload: PayloadOf<C, A>,
+    options: RequestOptions = {},
+  ): Promise<Array<EventOf<C, A>>> {
+    return new Promise((resolve, reject) => {
+      const events: EventFrame[] = [];
+      const sink: RequestSink = {
+        event: (frame) => events.push(frame),
+        complete: (terminal) => {
+          if (terminal.event !== COMPLETE) events.push(terminal);
+          resolve(events as unknown as Array<EventOf<C, A>>);
+        },
+        fail: reject,
+        problem: (problem) => this.problemHook(options.onProblem, problem),
+      };
+      this.begin(uuid(), action, payload, sink, options.timeout ?? this.options.requestTimeout ?? 10_000, options.signal);
+    });
+  }
+
+  /**
+   * Sends an action and hands out its events as they arrive. The loop ends after the terminal frame,
+   * or throws what ended the request; leaving it early (`break`) or aborting `signal` sends
+   * `beeflow.cancel`.
+   */
+  stream<A extends ActionName<C>>(
+    action: A,
+    payload: PayloadOf<C, A>,
+    options: StreamOptions = {},
+  ): AsyncIterableIterator<EventOf<C, A>> {
+    const reqId = uuid();
+    const stream = new EventStream<EventOf<C, A>>(() => this.giveUp(reqId, null));
+    const sink: RequestSink = {
+      event: (frame) => stream.push(frame as unknown as EventOf<C, A>),
+      complete: (terminal) => {
+        if (terminal.event !== COMPLETE) stream.push(terminal as unknown as EventOf<C, A>);
+        stream.end();
+      },
+      fail: (error) => stream.fail(error),
+      problem: (problem) => this.problemHook(options.onProblem, problem),
+    };
+    this.begin(reqId, action, payload, sink, options.timeout ?? Infinity, options.signal);
+    return stream;
+  }
+
+  /** Ends the client: the connection is closed, every pending request rejects with `ClientClosed`. */
+  close(): void {
+    this.connection.close();
+  }
+
+  private begin(
+    reqId: string,
+    action: string,
+    payload: unknown,
+    sink: RequestSink,
+    timeout: number,
+    signal: AbortSignal | undefined,
+  ): void {
+    if (this.connection.status === "closed") {
+      const reason = this.connection.closeReason;
+      sink.fail(reason?.error ?? new ClientClosed(reason === null ? undefined : closedMessage(reason)));
+      return;
+    }
+    if (signal?.aborted === true) {
+      sink.fail(new RequestAborted(action, signal.reason));
+      return;
+    }
+    let timer: unknown = null;
+    const onAbort = () => this.giveUp(reqId, new RequestAborted(action, signal?.reason));
+    const entry: Entry = {
+      reqId,
+      action,
+      text: JSON.stringify({ msg_id: uuid(), req_id: reqId, action, payload }),
+      state: this.connection.isOpen ? "sent" : "queued",
+      sink,
+      cleanup: () => {
+        if (timer !== null) this.timers.clearTimeout(timer);
+        signal?.removeEventListener("abort", onAbort);
+      },
+    };
+    try {
+      this.table.add(entry);
+    } catch (error) {
+      sink.fail(error as BeeflowError);
+      return;
+    }
+    if (Number.isFinite(timeout)) {
+      timer = this.timers.setTimeout(() => {
+        timer = null;
+        this.giveUp(reqId, new RequestTimeout(action, timeout));
+      }, Math.max(0, timeout));
+    }
+    signal?.addEventListener("abort", onAbort, { once: true });
+    if (entry.state === "sent" && !this.connection.send(entry.text)) {
+      this.table.remove(reqId);
+      sink.fail(new ConnectionLost(action, null));
+    }
+  }
+
+  /** Stops waiting for a request; when it was sent, asks the server to stop it too. */
+  private giveUp(reqId: string, error: BeeflowError | null): void {
+    const entry = this.table.remove(reqId);
+    if (entry === undefined) return;
+    if (entry.state === "sent") {
+      this.connection.send(
+        JSON.stringify({ msg_id: uuid(), req_id: uuid(), action: CANCEL, payload: { req_id: reqId } }),
+      );
+    }
+    if (error !== null) entry.sink.fail(error);
+  }
+
+  private opened(): void {
+    this.lastSeq = 0;
+    for (const entry of this.table.queued()) {
+      this.table.markSent(entry);
+      this.connection.send(entry.text);
+    }
+  }
+
+  private received(text: string): void {
+    const inbound = parseInbound(text);
+    if (inbound.kind === "invalid") {
+      this.report(new TypeError(`unreadable frame from the server: ${text.slice(0, 200)}`));
+      return;
+    }
+    const frame = inbound.frame;
+    if (typeof frame.seq === "number") this.checkSeq(frame.seq);
+    if (inbound.kind === "event") {
+      if (this.table.routeEvent(inbound.frame) === "listeners") {
+        const event = inbound.frame as EventFrame<string, unknown>;
+        this.eventListeners.emit(event.event, event);
+        this.eventListeners.emit(ANY, event);
+      }
+      return;
+    }
+    const { route, problem } = this.table.routeProblem(inbound.frame);
+    if (route !== "terminal") this.problemHook(undefined, problem);
+  }
+
+  private checkSeq(seq: number): void {
+    const expected = this.lastSeq + 1;
+    this.lastSeq = seq;
+    if (seq !== expected && this.options.onGap !== undefined) {
+      try {
+        this.options.onGap({ expected, received: seq });
+      } catch (error) {
+        this.report(error);
+      }
+    }
+  }
+
+  private problemHook(own: ((problem: BeeflowProblem) => void) | undefined, problem: BeeflowProblem): void {
+    for (const hook of [own, this.options.onProblem]) {
+      if (hook === undefined) continue;
+      try {
+        hook(problem);
+      } catch (error) {
+        this.report(error);
+      }
+    }
+  }
+}
+
+function closedMessage(reason: CloseReason): string {
+  return reason.code === null
+    ? `the client is closed: ${reason.reason}`
+    : `the server closed the connection for good (${reason.code}${reason.reason ? `: ${reason.reason}` : ""})`;
+}
+
+/** Creates a client and starts connecting. */
+export function createClient<C extends ContractShape = AnyContract>(options: ClientOptions): BeeflowClient<C> {
+  return new BeeflowClient<C>(options);
+}

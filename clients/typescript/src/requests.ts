@@ -1,0 +1,130 @@
+/**
+ * The request table: every request this client has made and not seen the end of, by `req_id`, with
+ * where its frames go. A request is `queued` (made while the connection was not open; bounded by
+ * `queueLimit`) or `sent` (on the current connection). The table routes each inbound frame of
+ * protocol v1: a frame with `final` and a known `req_id` belongs to that request and `final: true`
+ * ends it; frames without `final` belong to no request of this connection (pushes, other
+ * connections' requests) and go to the listeners.
+ */
+
+import type { EventFrame, ProblemFrame } from "./frames.js";
+import { BeeflowProblem, QueueFull, type BeeflowError } from "./errors.js";
+
+/** Where one request's frames go: a promise collecting them, or a stream handing them out. */
+export interface RequestSink {
+  /** A non-terminal event of the request. */
+  event(frame: EventFrame): void;
+  /** The terminal event (`beeflow.complete` or the request's last event). */
+  complete(terminal: EventFrame): void;
+  /** The request ended in failure: a terminal problem, or a client-side end. */
+  fail(error: BeeflowError): void;
+  /** A problem that does not end the request (`final: false`, such as `delivery_unavailable`). */
+  problem(problem: BeeflowProblem): void;
+}
+
+export interface Entry {
+  readonly reqId: string;
+  readonly action: string;
+  /** The action envelope, serialised. */
+  readonly text: string;
+  state: "queued" | "sent";
+  readonly sink: RequestSink;
+  /** Clears the entry's timer and abort listener; called once, whenever the entry leaves the table. */
+  readonly cleanup: () => void;
+}
+
+export type EventRoute = "request" | "stale" | "listeners";
+export type ProblemRoute = "terminal" | "progress" | "unowned";
+
+export class RequestTable {
+  private readonly entries = new Map<string, Entry>();
+  private queuedCount = 0;
+
+  constructor(readonly queueLimit: number) {}
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  get queueLength(): number {
+    return this.queuedCount;
+  }
+
+  get(reqId: string): Entry | undefined {
+    return this.entries.get(reqId);
+  }
+
+  /** Adds a request; a queued one over the limit throws `QueueFull` and is not added. */
+  add(entry: Entry): void {
+    if (entry.state === "queued") {
+      if (this.queuedCount >= this.queueLimit) throw new QueueFull(this.queueLimit);
+      this.queuedCount += 1;
+    }
+    this.entries.set(entry.reqId, entry);
+  }
+
+  /** The queued requests, oldest first. */
+  queued(): Entry[] {
+    return [...this.entries.values()].filter((entry) => entry.state === "queued");
+  }
+
+  markSent(entry: Entry): void {
+    if (entry.state === "queued") this.queuedCount -= 1;
+    entry.state = "sent";
+  }
+
+  /** Takes a request out of the table (it ended, timed out or was given up); returns it if it was there. */
+  remove(reqId: string): Entry | undefined {
+    const entry = this.entries.get(reqId);
+    if (entry === undefined) return undefined;
+    this.entries.delete(reqId);
+    if (entry.state === "queued") this.queuedCount -= 1;
+    entry.cleanup();
+    return entry;
+  }
+
+  /** Routes an event frame. */
+  routeEvent(frame: EventFrame): EventRoute {
+    if (frame.final === undefined || typeof frame.req_id !== "string") return "listeners";
+    const entry = this.entries.get(frame.req_id);
+    if (entry === undefined || entry.state !== "sent") return "stale";
+    if (frame.final === true) {
+      this.remove(entry.reqId);
+      entry.sink.complete(frame);
+    } else {
+      entry.sink.event(frame);
+    }
+    return "request";
+  }
+
+  /** Routes a problem frame; returns the problem as an error object beside the route. */
+  routeProblem(frame: ProblemFrame): { route: ProblemRoute; problem: BeeflowProblem } {
+    const problem = new BeeflowProblem(frame);
+    const entry = typeof frame.req_id === "string" ? this.entries.get(frame.req_id) : undefined;
+    if (entry === undefined || entry.state !== "sent") return { route: "unowned", problem };
+    if (frame.final === false) {
+      entry.sink.problem(problem);
+      return { route: "progress", problem };
+    }
+    this.remove(entry.reqId);
+    entry.sink.fail(problem);
+    return { route: "terminal", problem };
+  }
+
+  /** Ends the requests in flight on a lost connection; queued ones stay for the next. */
+  failSent(error: (entry: Entry) => BeeflowError): void {
+    for (const entry of [...this.entries.values()]) {
+      if (entry.state !== "sent") continue;
+      this.remove(entry.reqId);
+      entry.sink.fail(error(entry));
+    }
+  }
+
+  /** Ends every request, queued or sent. */
+  failAll(error: (entry: Entry) => BeeflowError): void {
+    for (const entry of [...this.entries.values()]) {
+      this.remove(entry.reqId);
+      entry.sink.fail(error(entry));
+    }
+  }
+}
