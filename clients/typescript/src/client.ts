@@ -316,8 +316,11 @@ export class BeeflowClient<C extends ContractShape = AnyContract> {
     const entry = this.table.remove(reqId);
     if (entry === undefined) return;
     if (entry.state === "sent") {
+      const cancelId = uuid();
+      this.table.forget(reqId);
+      this.table.forget(cancelId);
       this.connection.send(
-        JSON.stringify({ msg_id: uuid(), req_id: uuid(), action: CANCEL, payload: { req_id: reqId } }),
+        JSON.stringify({ msg_id: uuid(), req_id: cancelId, action: CANCEL, payload: { req_id: reqId } }),
       );
     }
     if (error !== null) entry.sink.fail(error);
@@ -348,7 +351,7 @@ export class BeeflowClient<C extends ContractShape = AnyContract> {
       return;
     }
     const { route, problem } = this.table.routeProblem(inbound.frame);
-    if (route !== "terminal") this.problemHook(undefined, problem);
+    if (route === "progress" || route === "unowned") this.problemHook(undefined, problem);
   }
 
   private checkSeq(seq: number): void {

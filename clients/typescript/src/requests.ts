@@ -34,11 +34,16 @@ export interface Entry {
 }
 
 export type EventRoute = "request" | "stale" | "listeners";
-export type ProblemRoute = "terminal" | "progress" | "unowned";
+export type ProblemRoute = "terminal" | "progress" | "stale" | "unowned";
+
+/** How many given-up requests are remembered, so that their late frames are dropped quietly. */
+const REMEMBERED = 1000;
 
 export class RequestTable {
   private readonly entries = new Map<string, Entry>();
   private queuedCount = 0;
+  /** Requests this client gave up on (timeout, abort, break) or cancel requests it sent, on this connection. */
+  private readonly abandoned = new Set<string>();
 
   constructor(readonly queueLimit: number) {}
 
@@ -83,11 +88,30 @@ export class RequestTable {
     return entry;
   }
 
+  /** Remembers a request whose remaining frames nobody waits for (its terminal frame may still come). */
+  forget(reqId: string): void {
+    this.abandoned.add(reqId);
+    if (this.abandoned.size > REMEMBERED) {
+      const oldest = this.abandoned.values().next();
+      if (oldest.done !== true) this.abandoned.delete(oldest.value);
+    }
+  }
+
+  /** Whether a frame of a request nobody waits for ends it; its req_id is forgotten then. */
+  private stale(reqId: unknown, final: unknown): boolean {
+    if (typeof reqId !== "string" || !this.abandoned.has(reqId)) return false;
+    if (final !== false) this.abandoned.delete(reqId);
+    return true;
+  }
+
   /** Routes an event frame. */
   routeEvent(frame: EventFrame): EventRoute {
     if (frame.final === undefined || typeof frame.req_id !== "string") return "listeners";
     const entry = this.entries.get(frame.req_id);
-    if (entry === undefined || entry.state !== "sent") return "stale";
+    if (entry === undefined || entry.state !== "sent") {
+      this.stale(frame.req_id, frame.final);
+      return "stale";
+    }
     if (frame.final === true) {
       this.remove(entry.reqId);
       entry.sink.complete(frame);
@@ -101,7 +125,9 @@ export class RequestTable {
   routeProblem(frame: ProblemFrame): { route: ProblemRoute; problem: BeeflowProblem } {
     const problem = new BeeflowProblem(frame);
     const entry = typeof frame.req_id === "string" ? this.entries.get(frame.req_id) : undefined;
-    if (entry === undefined || entry.state !== "sent") return { route: "unowned", problem };
+    if (entry === undefined || entry.state !== "sent") {
+      return { route: this.stale(frame.req_id, frame.final) ? "stale" : "unowned", problem };
+    }
     if (frame.final === false) {
       entry.sink.problem(problem);
       return { route: "progress", problem };
@@ -113,6 +139,7 @@ export class RequestTable {
 
   /** Ends the requests in flight on a lost connection; queued ones stay for the next. */
   failSent(error: (entry: Entry) => BeeflowError): void {
+    this.abandoned.clear();
     for (const entry of [...this.entries.values()]) {
       if (entry.state !== "sent") continue;
       this.remove(entry.reqId);
