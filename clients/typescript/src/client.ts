@@ -351,7 +351,8 @@ export class BeeflowClient<C extends ContractShape = AnyContract> {
       return;
     }
     const { route, problem } = this.table.routeProblem(inbound.frame);
-    if (route === "progress" || route === "unowned") this.problemHook(undefined, problem);
+    // A request's own non-final problems reach the hooks through its sink.
+    if (route === "unowned") this.problemHook(undefined, problem);
   }
 
   private checkSeq(seq: number): void {

@@ -1,0 +1,191 @@
+/** The small pieces on their own: backoff, single-flight tokens, the request table, streams, heartbeat. */
+
+import assert from "node:assert/strict";
+import { describe, test } from "node:test";
+
+import { Backoff } from "../src/backoff.js";
+import { BeeflowProblem, QueueFull, type BeeflowError } from "../src/errors.js";
+import type { EventFrame } from "../src/frames.js";
+import { Heartbeat } from "../src/heartbeat.js";
+import { RequestTable, type Entry, type RequestSink } from "../src/requests.js";
+import { EventStream } from "../src/streams.js";
+import { TokenSource, subprotocols } from "../src/token.js";
+import { FakeTimers, event, problem } from "./helpers.js";
+
+describe("backoff", () => {
+  test("full jitter between 0 and min(max, initial * 2^attempt)", () => {
+    const backoff = new Backoff({ initial: 500, max: 20_000 }, () => 0.999999);
+    const waits = Array.from({ length: 8 }, () => backoff.next());
+    assert.deepEqual(waits, [499, 999, 1999, 3999, 7999, 15_999, 19_999, 19_999]);
+    assert.equal(backoff.ceiling(2000), 20_000);
+    backoff.reset();
+    assert.equal(backoff.next(), 499);
+  });
+
+  test("defaults, and a zero random draw waits not at all", () => {
+    const backoff = new Backoff({}, () => 0);
+    assert.equal(backoff.initial, 500);
+    assert.equal(backoff.max, 20_000);
+    assert.equal(backoff.next(), 0);
+    assert.equal(backoff.attempts, 1);
+  });
+
+  test("spreads waits over the whole range", () => {
+    const backoff = new Backoff({ initial: 1000, max: 1000 });
+    const waits = Array.from({ length: 200 }, () => backoff.next());
+    assert.ok(waits.every((wait) => wait >= 0 && wait < 1000));
+    assert.ok(Math.min(...waits) < 250 && Math.max(...waits) > 750);
+  });
+});
+
+describe("tokens", () => {
+  test("concurrent calls share one pending call; the next round calls again", async () => {
+    let calls = 0;
+    let release: (token: string) => void = () => {};
+    const source = new TokenSource(() => {
+      calls += 1;
+      return new Promise<string>((resolve) => (release = resolve));
+    });
+    const first = source.get();
+    const second = source.get();
+    assert.equal(first, second);
+    assert.equal(calls, 1);
+    release("t1");
+    assert.equal(await first, "t1");
+    assert.equal(await second, "t1");
+    const third = source.get();
+    assert.equal(calls, 2);
+    release("t2");
+    assert.equal(await third, "t2");
+    assert.equal(source.calls, 2);
+  });
+
+  test("a failed call is not kept", async () => {
+    let calls = 0;
+    const source = new TokenSource(async () => {
+      calls += 1;
+      if (calls === 1) throw new Error("down");
+      return "ok";
+    });
+    await assert.rejects(source.get(), /down/);
+    assert.equal(await source.get(), "ok");
+  });
+
+  test("the subprotocols carry the token beside its marker", () => {
+    assert.deepEqual(subprotocols(null), ["beeflow.v1"]);
+    assert.deepEqual(subprotocols("abc"), ["beeflow.v1", "access-token", "abc"]);
+  });
+});
+
+function recorder() {
+  const seen: string[] = [];
+  const sink: RequestSink = {
+    event: (frame) => seen.push(`event ${frame.event}`),
+    complete: (frame) => seen.push(`complete ${frame.event}`),
+    fail: (error: BeeflowError) => seen.push(`fail ${error instanceof BeeflowProblem ? error.code : error.name}`),
+    problem: (found) => seen.push(`problem ${found.code}`),
+  };
+  return { seen, sink };
+}
+
+function entry(reqId: string, sink: RequestSink, state: Entry["state"] = "sent"): Entry {
+  return { reqId, action: "a", text: "{}", state, sink, cleanup: () => {} };
+}
+
+describe("request table", () => {
+  test("routes frames with final to their request, the rest to the listeners", () => {
+    const table = new RequestTable(10);
+    const { seen, sink } = recorder();
+    table.add(entry("r1", sink));
+    const frame = (extra: object) => event("e", {}, extra) as unknown as EventFrame;
+    assert.equal(table.routeEvent(frame({ req_id: "r1", final: false })), "request");
+    assert.equal(table.routeEvent(frame({ req_id: "r1" })), "listeners");
+    assert.equal(table.routeEvent(frame({})), "listeners");
+    assert.equal(table.routeEvent(frame({ req_id: "r2", final: true })), "stale");
+    assert.equal(table.routeEvent(frame({ req_id: "r1", final: true })), "request");
+    assert.equal(table.size, 0);
+    assert.deepEqual(seen, ["event e", "complete e"]);
+  });
+
+  test("problems: non-final goes on, final ends, unknown is unowned, forgotten is stale", () => {
+    const table = new RequestTable(10);
+    const { seen, sink } = recorder();
+    table.add(entry("r1", sink));
+    const frame = (code: string, extra: Record<string, unknown>) => problem(code, 500, extra) as never;
+    assert.equal(table.routeProblem(frame("delivery_unavailable", { req_id: "r1", final: false })).route, "progress");
+    assert.equal(table.routeProblem(frame("internal_error", { req_id: "r1", final: true })).route, "terminal");
+    assert.equal(table.routeProblem(frame("invalid_websocket_message", {})).route, "unowned");
+    table.forget("r9");
+    assert.equal(table.routeProblem(frame("request_cancelled", { req_id: "r9", final: true })).route, "stale");
+    assert.equal(table.routeProblem(frame("request_cancelled", { req_id: "r9", final: true })).route, "unowned");
+    assert.deepEqual(seen, ["problem delivery_unavailable", "fail internal_error"]);
+  });
+
+  test("the queue is bounded; a lost connection ends what was sent, not what waits", () => {
+    const table = new RequestTable(1);
+    const sent = recorder();
+    const queued = recorder();
+    table.add(entry("sent", sent.sink));
+    table.add(entry("queued", queued.sink, "queued"));
+    assert.throws(() => table.add(entry("over", recorder().sink, "queued")), QueueFull);
+    table.failSent(() => new QueueFull(0));
+    assert.deepEqual(sent.seen, ["fail QueueFull"]);
+    assert.deepEqual(table.queued().map((one) => one.reqId), ["queued"]);
+    table.markSent(table.queued()[0] as Entry);
+    assert.equal(table.queueLength, 0);
+  });
+});
+
+describe("event stream", () => {
+  test("buffers, ends, fails once, and reports an early return once", async () => {
+    let returned = 0;
+    const stream = new EventStream<number>(() => (returned += 1));
+    stream.push(1);
+    stream.push(2);
+    assert.deepEqual(await stream.next(), { value: 1, done: false });
+    stream.fail(new Error("boom"));
+    assert.deepEqual(await stream.next(), { value: 2, done: false });
+    await assert.rejects(stream.next(), /boom/);
+    assert.deepEqual(await stream.next(), { value: undefined, done: true });
+    assert.equal(returned, 0, "a stream that ended is not cancelled");
+    const other = new EventStream<number>(() => (returned += 1));
+    const waiting = other.next();
+    await other.return();
+    await other.return();
+    assert.deepEqual(await waiting, { value: undefined, done: true });
+    assert.equal(returned, 1);
+  });
+});
+
+describe("heartbeat", () => {
+  test("pings after interval of silence; dead after timeout with no frame", async () => {
+    const timers = new FakeTimers();
+    const log: string[] = [];
+    const heartbeat = new Heartbeat({ interval: 100, timeout: 50 }, timers, () => log.push("ping"), () => log.push("dead"));
+    heartbeat.start();
+    await timers.advance(99);
+    heartbeat.received();
+    await timers.advance(99);
+    assert.deepEqual(log, []);
+    await timers.advance(1);
+    assert.deepEqual(log, ["ping"]);
+    heartbeat.received();
+    await timers.advance(100);
+    assert.deepEqual(log, ["ping", "ping"]);
+    await timers.advance(50);
+    assert.deepEqual(log, ["ping", "ping", "dead"]);
+    await timers.advance(1000);
+    assert.deepEqual(log, ["ping", "ping", "dead"], "nothing after dead");
+    assert.equal(timers.count, 0);
+  });
+
+  test("stop clears its timers", () => {
+    const timers = new FakeTimers();
+    const heartbeat = new Heartbeat({}, timers, () => {}, () => {});
+    heartbeat.start();
+    assert.equal(heartbeat.interval, 25_000);
+    assert.equal(heartbeat.timeout, 10_000);
+    heartbeat.stop();
+    assert.equal(timers.count, 0);
+  });
+});
