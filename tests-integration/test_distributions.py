@@ -1,4 +1,4 @@
-"""The published shape: five wheels and five sdists, installable outside the workspace.
+"""The published shape: six wheels and six sdists, installable outside the workspace.
 
 Builds every distribution, then installs them into fresh virtual environments from the built files
 (``--find-links``, never the workspace) and checks what each install target brings.
@@ -17,12 +17,15 @@ pytestmark = pytest.mark.integration
 
 DISTRIBUTIONS = {
     "beeflow_websocket": None,
+    "beeflow_websocket_client": "client",
     "beeflow_websocket_core": "core",
     "beeflow_websocket_django": "django",
     "beeflow_websocket_fastapi": "fastapi",
     "beeflow_websocket_flask": "flask",
 }
 OURS = [name.replace("_", "-") for name in DISTRIBUTIONS]
+# Each distribution is versioned on its own; the client started at 0.1.0.
+VERSION = {name: "0.1.0" if name == "beeflow_websocket_client" else "0.4.0" for name in DISTRIBUTIONS}
 FRAMEWORKS = {"django", "channels", "fastapi", "starlette", "flask", "flask-sock", "werkzeug"}
 DOCUMENTED_IMPORT = re.compile(r"^\s*from (beeflow_websocket\.[\w.]+) import ([\w, ]+)$", re.MULTILINE)
 
@@ -60,18 +63,21 @@ def install(uv: str, dist: Path, venv: Path, *requirements: str) -> set[str]:
     return {line.split("==")[0].lower() for line in listing.splitlines() if "==" in line}
 
 
-def test_five_wheels_and_five_sdists_at_0_4_0(dist: Path) -> None:
+def test_six_wheels_and_six_sdists_at_their_versions(dist: Path) -> None:
     wheels = sorted(path.name for path in dist.glob("*.whl"))
     sdists = sorted(path.name for path in dist.glob("*.tar.gz"))
 
-    assert wheels == [f"{name}-0.4.0-py3-none-any.whl" for name in DISTRIBUTIONS]
-    assert sdists == [f"{name}-0.4.0.tar.gz" for name in DISTRIBUTIONS]
+    assert wheels == [f"{name}-{VERSION[name]}-py3-none-any.whl" for name in DISTRIBUTIONS]
+    assert sdists == [f"{name}-{VERSION[name]}.tar.gz" for name in DISTRIBUTIONS]
 
 
 @pytest.mark.parametrize(("distribution", "part"), DISTRIBUTIONS.items())
 def test_each_wheel_holds_only_its_own_subpackage(dist: Path, distribution: str, part: str | None) -> None:
-    with zipfile.ZipFile(dist / f"{distribution}-0.4.0-py3-none-any.whl") as wheel:
-        code = [name for name in wheel.namelist() if not name.startswith(f"{distribution}-0.4.0.dist-info/")]
+    version = VERSION[distribution]
+    with zipfile.ZipFile(dist / f"{distribution}-{version}-py3-none-any.whl") as wheel:
+        code = [
+            name for name in wheel.namelist() if not name.startswith(f"{distribution}-{version}.dist-info/")
+        ]
 
     assert "beeflow_websocket/__init__.py" not in code
     if part is None:
@@ -86,12 +92,13 @@ def test_each_wheel_holds_only_its_own_subpackage(dist: Path, distribution: str,
 def test_each_wheel_and_sdist_carries_the_licence_and_the_project_links(
     dist: Path, distribution: str
 ) -> None:
-    info = f"{distribution}-0.4.0.dist-info"
-    with zipfile.ZipFile(dist / f"{distribution}-0.4.0-py3-none-any.whl") as wheel:
+    version = VERSION[distribution]
+    info = f"{distribution}-{version}.dist-info"
+    with zipfile.ZipFile(dist / f"{distribution}-{version}-py3-none-any.whl") as wheel:
         metadata = wheel.read(f"{info}/METADATA").decode()
         licence = wheel.read(f"{info}/licenses/LICENSE").decode()
-    with tarfile.open(dist / f"{distribution}-0.4.0.tar.gz") as sdist:
-        in_sdist = sdist.extractfile(f"{distribution}-0.4.0/LICENSE")
+    with tarfile.open(dist / f"{distribution}-{version}.tar.gz") as sdist:
+        in_sdist = sdist.extractfile(f"{distribution}-{version}/LICENSE")
         assert in_sdist is not None
         sdist_licence = in_sdist.read().decode()
 
@@ -129,6 +136,7 @@ def test_the_meta_distribution_maps_extras_onto_siblings_with_compatible_ranges(
         if line.startswith("Requires-Dist:")
     )
     assert requires == [
+        "beeflow-websocket-client<0.2,>=0.1; extra == 'client'",
         "beeflow-websocket-core<0.5,>=0.4",
         "beeflow-websocket-core[redis]<0.5,>=0.4; extra == 'redis'",
         "beeflow-websocket-django<0.5,>=0.4; extra == 'django'",
@@ -144,6 +152,13 @@ def test_the_core_alone_brings_no_framework(tmp_path: Path, uv: str, dist: Path)
     assert "pydantic" in installed
     assert not installed & FRAMEWORKS
     assert not installed & (set(OURS) - {"beeflow-websocket-core"})
+
+
+def test_the_client_brings_websockets_and_none_of_the_server(tmp_path: Path, uv: str, dist: Path) -> None:
+    installed = install(uv, dist, tmp_path / "venv", "beeflow-websocket-client")
+
+    assert {"beeflow-websocket-client", "websockets"} <= installed
+    assert not installed & (FRAMEWORKS | {"pydantic"} | (set(OURS) - {"beeflow-websocket-client"}))
 
 
 def test_the_fastapi_extra_brings_core_and_the_fastapi_adapter_only(
@@ -181,7 +196,7 @@ def test_every_documented_import_works_from_the_installed_wheels(
 ) -> None:
     statements = documented_imports(repository)
     assert len(statements) >= 10, "the documentation should show how to import the library"
-    install(uv, dist, tmp_path / "venv", "beeflow-websocket[django,fastapi,flask]")
+    install(uv, dist, tmp_path / "venv", "beeflow-websocket[client,django,fastapi,flask]")
     script = "\n".join(statements) + "\nprint('ok')\n"
 
     assert run(tmp_path / "venv" / "bin" / "python", "-c", script).strip() == "ok"

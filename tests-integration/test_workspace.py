@@ -32,9 +32,10 @@ def sibling_requirements() -> list[tuple[str, str]]:
     return found
 
 
-def test_the_workspace_has_five_distributions() -> None:
+def test_the_workspace_has_six_distributions() -> None:
     assert sorted(PROJECTS) == [
         "beeflow-websocket",
+        "beeflow-websocket-client",
         "beeflow-websocket-core",
         "beeflow-websocket-django",
         "beeflow-websocket-fastapi",
@@ -54,10 +55,10 @@ def test_every_sibling_range_admits_the_sibling_s_current_version(dependent: str
     assert any(spec.operator == "<" for spec in requirement.specifier), f"{line} has no upper bound"
 
 
-def test_the_meta_distribution_has_an_extra_for_each_adapter_and_for_redis() -> None:
+def test_the_meta_distribution_has_an_extra_for_each_adapter_the_client_and_redis() -> None:
     extras = PROJECTS["beeflow-websocket"]["optional-dependencies"]
 
-    assert sorted(extras) == ["django", "fastapi", "flask", "redis"]
+    assert sorted(extras) == ["client", "django", "fastapi", "flask", "redis"]
     assert [Requirement(line).extras for line in extras["redis"]] == [{"redis"}]
 
 

@@ -1,0 +1,499 @@
+"""The client: one connection at a time, kept open across losses, and the requests made over it.
+
+One task owns the connection's life: it fetches a token, connects offering ``beeflow.v1`` (and
+``access-token`` with the token, never in the URL), reads frames until the connection goes, and
+then waits a full-jitter backoff before the next attempt. Requests are independent of that task:
+made while offline they wait in a bounded queue, each bound by its own timeout, and are sent once
+a connection opens; in flight when it goes, they fail with :class:`ConnectionLost`, since the
+client cannot know whether they ran.
+
+A browser cannot see WebSocket pings, so the heartbeat is the protocol's own ``beeflow.ping``, the
+same as the TypeScript client's: when nothing has arrived for ``interval`` seconds the client
+pings, and when nothing at all arrives ``timeout`` seconds after that, the connection is dropped at
+once, without a closing handshake a paused server would never finish, and the client reconnects.
+Any frame counts as liveness.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import enum
+import json
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from types import TracebackType
+from typing import Any, Final, Literal, Self
+from uuid import uuid4
+
+from websockets.asyncio.client import ClientConnection
+from websockets.asyncio.client import connect as websocket_connect
+from websockets.exceptions import ConnectionClosed, InvalidHandshake
+from websockets.typing import Origin, Subprotocol
+
+from beeflow_websocket.client._requests import Pending, RequestTable
+from beeflow_websocket.client.backoff import Backoff
+from beeflow_websocket.client.errors import (
+    ClientClosed,
+    ClientError,
+    ConnectionLost,
+    ProblemError,
+    ProtocolMismatch,
+    RequestTimeout,
+    Unauthorized,
+)
+from beeflow_websocket.client.events import EventTypes, ReceivedEvent
+
+__all__ = ["DEFAULT_TIMEOUT", "TERMINAL_CLOSE_CODES", "Client", "Heartbeat", "Status", "connect"]
+
+logger: Final = logging.getLogger("beeflow_websocket.client")
+
+type Status = Literal["connecting", "open", "reconnecting", "closed"]
+type TokenSource = Callable[[], Awaitable[str | None]]
+type Payload = Mapping[str, Any] | None
+
+PROTOCOL_V1: Final = "beeflow.v1"
+ACCESS_TOKEN: Final = "access-token"  # noqa: S105 - the subprotocol's name, not a secret
+CANCEL_ACTION: Final = "beeflow.cancel"
+PING_ACTION: Final = "beeflow.ping"
+
+TERMINAL_CLOSE_CODES: Final = frozenset({1008, 4401, 4403, 4409})
+"""Close codes after which reconnecting cannot help: policy violation, authentication or
+authorisation refused, kicked. The client closes for good instead of retrying."""
+
+_CLOSE_TIMEOUT: Final = 2.0
+"""Seconds :meth:`Client.close` waits for the server's closing handshake before dropping the connection."""
+
+
+class _Default(enum.Enum):
+    TIMEOUT = enum.auto()
+
+
+DEFAULT_TIMEOUT: Final = _Default.TIMEOUT
+"""A request's timeout when it names none: the client's ``request_timeout``."""
+
+
+@dataclass(frozen=True, slots=True)
+class Heartbeat:
+    """When to ping, and how long to wait for a sign of life after a ping.
+
+    Attributes:
+        interval: Seconds of silence from the server after which the client pings.
+        timeout: Seconds after a ping within which some frame must arrive.
+    """
+
+    interval: float = 25.0
+    timeout: float = 10.0
+
+
+class Client:
+    """A protocol v1 client that reconnects, with requests, streams, cancel and pushes.
+
+    Use :func:`connect` (``async with connect(url, token=...) as client``), or :meth:`start` and
+    :meth:`close` yourself.
+
+    Args:
+        url: The WebSocket URL (``ws://`` or ``wss://``).
+        token: A fixed access token; prefer ``get_token`` for tokens that expire.
+        get_token: Called before every connection attempt, for a fresh token; returning ``None``
+            or raising :class:`Unauthorized` means there is no user: the client closes.
+        origin: The ``Origin`` header to send (servers that check it refuse a handshake without).
+        events: The application's event classes: their payloads arrive as their models.
+        backoff: Waits between connection attempts.
+        heartbeat: The ping interval and timeout; ``None``: no heartbeat.
+        request_timeout: Seconds a :meth:`request` waits for its terminal frame by default.
+        connect_timeout: Seconds a connection attempt may take before it is abandoned.
+        queue_limit: How many requests may wait while offline.
+        on_gap: Called with the expected and the received ``seq`` when frames went missing.
+        on_problem: Called with each problem that ends no request (an unreadable frame's, a
+            ``final: false`` one); by default they are logged at WARNING.
+        max_size: The largest frame accepted, in bytes; ``None``: any.
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        token: str | None = None,
+        get_token: TokenSource | None = None,
+        origin: str | None = None,
+        events: Iterable[type] = (),
+        backoff: Backoff | None = None,
+        heartbeat: Heartbeat | None = Heartbeat(),
+        request_timeout: float = 10.0,
+        connect_timeout: float = 10.0,
+        queue_limit: int = 100,
+        on_gap: Callable[[int, int], None] | None = None,
+        on_problem: Callable[[ProblemError], None] | None = None,
+        max_size: int | None = 16 * 1024 * 1024,
+    ) -> None:
+        if token is not None and get_token is not None:
+            raise ValueError("pass token or get_token, not both")
+        self.url = url
+        self._token = token
+        self._get_token = get_token
+        self._origin = origin
+        self._types = EventTypes(events)
+        self._backoff = backoff or Backoff()
+        self._heartbeat = heartbeat
+        self._request_timeout = request_timeout
+        self._connect_timeout = connect_timeout
+        self._on_gap = on_gap
+        self._on_problem = on_problem
+        self._max_size = max_size
+        self._requests = RequestTable(queue_limit)
+        self._listeners: dict[str, list[Callable[[ReceivedEvent], object]]] = {}
+        self._status_listeners: list[Callable[[Status], object]] = []
+        self._status: Status = "connecting"
+        self._status_changed = asyncio.Event()
+        self._socket: ClientConnection | None = None
+        self._runner: asyncio.Task[None] | None = None
+        self._background: set[asyncio.Task[None]] = set()
+        self._token_fetch: asyncio.Future[str | None] | None = None
+        self._last_seq = 0
+        self._received_at = 0.0
+        self.close_code: int | None = None
+        """The close code of the last connection the server closed; ``None`` before any."""
+        self.closed_because: BaseException | None = None
+        """Why the client closed for good, when it was not :meth:`close`."""
+
+    # The connection's life.
+
+    @property
+    def status(self) -> Status:
+        """``connecting`` (the first attempt), ``open``, ``reconnecting`` or ``closed``."""
+        return self._status
+
+    def on_status(self, listener: Callable[[Status], object]) -> Callable[[], None]:
+        """Call ``listener`` with each new status; returns what unsubscribes it."""
+        self._status_listeners.append(listener)
+        return lambda: self._status_listeners.remove(listener)
+
+    def start(self) -> None:
+        """Start connecting in the background; requests made before it opens wait for it."""
+        if self._runner is None:
+            self._runner = asyncio.get_running_loop().create_task(self._run())
+
+    async def wait_status(self, status: Status, timeout: float | None = None) -> None:  # noqa: ASYNC109
+        """Wait until the client's status is ``status``.
+
+        Raises:
+            TimeoutError: Not within ``timeout`` seconds.
+            ClientClosed: The client closed for good while waiting for another status.
+        """
+        async with asyncio.timeout(timeout):
+            while self._status != status:
+                if self._status == "closed":
+                    raise ClientClosed("the client is closed") from self.closed_because
+                self._status_changed.clear()
+                await self._status_changed.wait()
+
+    async def close(self) -> None:
+        """Close the connection and the client; every request not yet ended fails with ClientClosed."""
+        if self._status == "closed" and self._runner is None:
+            return
+        runner, self._runner = self._runner, None
+        self._set_status("closed")
+        self._requests.close(ClientClosed("the client was closed"))
+        socket = self._socket
+        if socket is not None:
+            try:
+                await asyncio.wait_for(socket.close(), _CLOSE_TIMEOUT)
+            except TimeoutError:
+                socket.transport.abort()
+        if runner is not None:
+            runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await runner
+        for task in list(self._background):
+            task.cancel()
+        await asyncio.gather(*self._background, return_exceptions=True)
+
+    async def __aenter__(self) -> Self:
+        self.start()
+        await self.wait_status("open", self._connect_timeout)
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        await self.close()
+
+    async def _run(self) -> None:
+        attempt = 0
+        while True:
+            try:
+                token = await self._fresh_token()
+            except Unauthorized as refused:
+                self._end_for_good(refused)
+                return
+            except Exception:
+                logger.warning("the token source failed; retrying", exc_info=True)
+            else:
+                opened = await self._connect_once(token)
+                if self._status == "closed":
+                    return
+                if opened:
+                    attempt = 0
+            self._set_status("reconnecting")
+            await asyncio.sleep(self._backoff.delay(attempt))
+            attempt += 1
+
+    async def _connect_once(self, token: str | None) -> bool:
+        """One connection, from handshake to loss; whether it opened."""
+        offered = [Subprotocol(PROTOCOL_V1)]
+        if token is not None:
+            offered += [Subprotocol(ACCESS_TOKEN), Subprotocol(token)]
+        try:
+            socket = await websocket_connect(
+                self.url,
+                subprotocols=offered,
+                origin=Origin(self._origin) if self._origin else None,
+                open_timeout=self._connect_timeout,
+                ping_interval=None,  # the heartbeat is beeflow.ping, the same in every client
+                max_size=self._max_size,
+            )
+        except (OSError, TimeoutError, InvalidHandshake) as failure:
+            # A refused handshake looks like an outage to a browser; both are retried, each
+            # attempt with a fresh token, never in a tight loop.
+            logger.info("connecting to %s failed: %s", self.url, failure)
+            return False
+        if socket.subprotocol != PROTOCOL_V1:
+            await socket.close()
+            selected = socket.subprotocol
+            self._end_for_good(ProtocolMismatch(f"the server selected {selected!r}, not beeflow.v1"))
+            return True
+        self._socket = socket
+        self._last_seq = 0
+        self._received_at = asyncio.get_running_loop().time()
+        heartbeat = None if self._heartbeat is None else self._spawn(self._beat(socket, self._heartbeat))
+        self._set_status("open")
+        for pending in self._requests.waiting():
+            await self._send(pending)  # if the connection went meanwhile, the reader fails them
+        try:
+            async for message in socket:
+                self._received(message)
+        except ConnectionClosed:
+            pass
+        finally:
+            self._socket = None
+            if heartbeat is not None:
+                heartbeat.cancel()
+            self.close_code = socket.close_code
+            self._requests.lose(ConnectionLost(f"the connection closed ({socket.close_code})"))
+        if socket.close_code in TERMINAL_CLOSE_CODES:
+            code = socket.close_code
+            self._end_for_good(ClientClosed(f"the server closed the connection for good ({code})"))
+        return True
+
+    async def _fresh_token(self) -> str | None:
+        """The token for the next attempt: one call of ``get_token`` at a time, shared by all who ask."""
+        if self._get_token is None:
+            return self._token
+        if self._token_fetch is None:
+            self._token_fetch = asyncio.ensure_future(self._get_token())
+        fetch = self._token_fetch
+        try:
+            token = await asyncio.shield(fetch)
+        finally:
+            if fetch.done():
+                self._token_fetch = None
+        if token is None:
+            raise Unauthorized("the token source has no user")
+        return token
+
+    def _end_for_good(self, reason: ClientError) -> None:
+        logger.warning("the client closes for good: %s", reason)
+        self.closed_because = reason
+        self._set_status("closed")
+        self._requests.close(ClientClosed(str(reason)))
+
+    def _set_status(self, status: Status) -> None:
+        if status == self._status:
+            return
+        self._status = status
+        self._status_changed.set()
+        for listener in list(self._status_listeners):
+            try:
+                listener(status)
+            except Exception:
+                logger.exception("a status listener failed")
+
+    async def _beat(self, socket: ClientConnection, heartbeat: Heartbeat) -> None:
+        loop = asyncio.get_running_loop()
+        interval, timeout = heartbeat.interval, heartbeat.timeout
+        while True:
+            await asyncio.sleep(max(0.0, self._received_at + interval - loop.time()))
+            if loop.time() - self._received_at < interval:
+                continue
+            pinged = loop.time()
+            await self._write(socket, _envelope(PING_ACTION, {}))
+            await asyncio.sleep(timeout)
+            if self._received_at < pinged:
+                logger.warning("no frame for %.1f s after a ping: the connection is dead", timeout)
+                socket.transport.abort()  # no closing handshake: a paused server never answers it
+                return
+
+    # Frames.
+
+    def _received(self, message: str | bytes) -> None:
+        self._received_at = asyncio.get_running_loop().time()
+        try:
+            frame = json.loads(message)
+        except ValueError:
+            logger.warning("dropped a frame that is not JSON: %.100r", message)
+            return
+        if not isinstance(frame, dict):
+            logger.warning("dropped a frame that is not a JSON object: %.100r", message)
+            return
+        seq = frame.get("seq")
+        if isinstance(seq, int):
+            if seq != self._last_seq + 1 and self._on_gap is not None:
+                self._call(self._on_gap, self._last_seq + 1, seq)
+            self._last_seq = seq
+        event = self._types.read(frame) if "event" in frame else None
+        if self._requests.take(frame, event):
+            return
+        if event is None:
+            problem = ProblemError(frame)
+            if self._on_problem is not None:
+                self._call(self._on_problem, problem)
+            else:
+                logger.warning("the server sent a problem: %s", problem)
+            return
+        for listener in (*self._listeners.get(event.event, ()), *self._listeners.get("*", ())):
+            self._call(listener, event)
+
+    def _call(self, listener: Callable[..., object], *arguments: Any) -> None:
+        """A listener's failure is its own: logged, never in the way of the next frame."""
+        try:
+            listener(*arguments)
+        except Exception:
+            logger.exception("a listener failed on %r", arguments)
+
+    def on(self, event: str, listener: Callable[[ReceivedEvent], object]) -> Callable[[], None]:
+        """Call ``listener`` with each event ``event`` that answers none of this client's requests.
+
+        These are pushes and the events other connections' requests send here; ``"*"`` hears them
+        all. Returns what unsubscribes it.
+        """
+        listeners = self._listeners.setdefault(event, [])
+        listeners.append(listener)
+        return lambda: listeners.remove(listener)
+
+    # Requests.
+
+    async def request(
+        self,
+        action: str,
+        payload: Payload = None,
+        *,
+        timeout: float | _Default | None = DEFAULT_TIMEOUT,  # noqa: ASYNC109 - per request, as httpx has it
+    ) -> list[ReceivedEvent]:
+        """Send a request and return its events once its terminal frame has arrived.
+
+        Args:
+            action: The action's name.
+            payload: Its payload (a mapping, or a pydantic model); ``{}`` by default.
+            timeout: Seconds to wait for the terminal frame (``request_timeout`` by default;
+                ``None``: no limit). Past it the request is cancelled on the server.
+
+        Raises:
+            ProblemError: The server ended the request with a problem.
+            RequestTimeout: No terminal frame within ``timeout``.
+            ConnectionLost: The connection went while it was in flight.
+            QueueFull: Offline, with ``queue_limit`` requests waiting already.
+            ClientClosed: The client is closed.
+        """
+        limit = self._request_timeout if isinstance(timeout, _Default) else timeout
+        pending = await self._begin(action, payload)
+        events: list[ReceivedEvent] = []
+        try:
+            async with asyncio.timeout(limit):
+                while (event := await pending.next()) is not None:
+                    events.append(event)
+        except TimeoutError:
+            self._give_up(pending)
+            raise RequestTimeout(f"{action!r} had no answer within {limit} s") from None
+        except asyncio.CancelledError:
+            self._give_up(pending)
+            raise
+        return events
+
+    async def stream(self, action: str, payload: Payload = None) -> AsyncIterator[ReceivedEvent]:
+        """Send a request and yield its events as they arrive, until its terminal frame.
+
+        Leaving the loop early (``break``, an exception, the task cancelled) cancels the request
+        on the server. Raises as :meth:`request` does, with no timeout of its own.
+        """
+        pending = await self._begin(action, payload)
+        try:
+            while (event := await pending.next()) is not None:
+                yield event
+        finally:
+            self._give_up(pending)
+
+    async def _begin(self, action: str, payload: Payload) -> Pending:
+        if self._status == "closed":
+            raise ClientClosed("the client is closed") from self.closed_because
+        body = _json_object(payload)
+        pending = Pending(_envelope(action, body))
+        online = self._socket is not None
+        self._requests.add(pending, online=online)
+        if online:
+            await self._send(pending)
+        return pending
+
+    async def _send(self, pending: Pending) -> None:
+        socket = self._socket
+        if socket is None:
+            return  # lost meanwhile: it fails with the connection, or was never registered as sent
+        pending.sent = True
+        await self._write(socket, pending.envelope)
+
+    async def _write(self, socket: ClientConnection, frame: Mapping[str, Any]) -> None:
+        with contextlib.suppress(ConnectionClosed):  # the reader notices, and the requests fail
+            await socket.send(json.dumps(frame))
+
+    def _give_up(self, pending: Pending) -> None:
+        """Its caller left before its end: stop it on the server when it was sent there."""
+        self._requests.forget(pending)
+        socket = self._socket
+        if pending.done or not pending.sent or socket is None:
+            return
+        pending.done = True
+        self._spawn(self._write(socket, _envelope(CANCEL_ACTION, {"req_id": pending.req_id})))
+
+    def _spawn(self, work: Awaitable[None]) -> asyncio.Task[None]:
+        async def run() -> None:
+            await work
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+        return task
+
+
+connect: Final = Client
+"""``async with connect(url, token=...) as client``: connected once the first connection is open
+(within ``connect_timeout``, else ``TimeoutError``), closed on exit. The same as :class:`Client`."""
+
+
+def _envelope(action: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+    return {"msg_id": str(uuid4()), "req_id": str(uuid4()), "action": action, "payload": payload}
+
+
+def _json_object(payload: object) -> Mapping[str, Any]:
+    if payload is None:
+        return {}
+    dump = getattr(payload, "model_dump", None)
+    if dump is not None:
+        dumped = dump(mode="json")
+        if isinstance(dumped, dict):
+            return dumped
+    if isinstance(payload, Mapping):
+        return payload
+    raise TypeError(
+        f"a payload is a JSON object: a mapping or a pydantic model, not {type(payload).__name__}"
+    )

@@ -1,0 +1,273 @@
+"""The client's connection rules against a scripted server on loopback.
+
+The conformance suite (tests-integration/clients) runs the client against every adapter; these
+cases need a server that misbehaves on purpose: one that selects no subprotocol, skips a ``seq``,
+closes with a terminal code, or sends what no server of this library sends.
+"""
+
+import asyncio
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import pytest
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.typing import Subprotocol
+
+from beeflow_websocket.client import (
+    Backoff,
+    Client,
+    ClientClosed,
+    Heartbeat,
+    ProblemError,
+    ProtocolMismatch,
+    ReceivedEvent,
+    RequestTimeout,
+    connect,
+)
+
+pytestmark = pytest.mark.anyio
+
+type Script = Callable[[ServerConnection, "Scripted"], Awaitable[None]]
+
+
+class Scripted:
+    """What the scripted server saw: its connections, their offered subprotocols, the frames sent."""
+
+    def __init__(self) -> None:
+        self.offers: list[list[str]] = []
+        self.received: list[dict[str, Any]] = []
+        self.url = ""
+
+    @property
+    def connections(self) -> int:
+        return len(self.offers)
+
+
+@asynccontextmanager
+async def scripted(script: Script, select: str | None = "beeflow.v1") -> AsyncIterator[Scripted]:
+    seen = Scripted()
+
+    def choose(connection: ServerConnection, offered: Any) -> Subprotocol | None:
+        seen.offers.append(list(offered))
+        return Subprotocol(select) if select is not None else None
+
+    async def handler(connection: ServerConnection) -> None:
+        await script(connection, seen)
+
+    async with serve(handler, "127.0.0.1", 0, select_subprotocol=choose) as server:
+        port = next(iter(server.sockets)).getsockname()[1]
+        seen.url = f"ws://127.0.0.1:{port}/"
+        yield seen
+
+
+def frame(seq: int, req_id: str | None, final: bool | None, **members: Any) -> str:
+    body: dict[str, Any] = {"msg_id": "m", "req_id": req_id, "seq": seq, **members}
+    if final is not None:
+        body["final"] = final
+    return json.dumps(body)
+
+
+async def answer_each(connection: ServerConnection, seen: Scripted) -> None:
+    """Answer every request with one final event, numbered; record what came."""
+    seq = 0
+    async for message in connection:
+        request = json.loads(message)
+        seen.received.append(request)
+        if request["action"] in ("beeflow.cancel", "hang"):
+            continue
+        seq += 1
+        await connection.send(frame(seq, request["req_id"], True, event="done", payload=request["payload"]))
+
+
+FAST: dict[str, Any] = {"backoff": Backoff(0.01, 0.05), "connect_timeout": 2.0, "heartbeat": None}
+
+
+async def test_it_offers_protocol_v1_and_the_token_never_in_the_url() -> None:
+    async with scripted(answer_each) as server, connect(server.url, token="secret-1", **FAST) as client:
+        (done,) = await client.request("echo", {"n": 1})
+
+    assert server.offers == [["beeflow.v1", "access-token", "secret-1"]]
+    assert "secret" not in server.url
+    assert (done.event, done.payload) == ("done", {"n": 1})
+
+
+async def test_a_server_without_protocol_v1_ends_the_client() -> None:
+    async with scripted(answer_each, select=None) as server:
+        client = Client(server.url, **FAST)
+        with pytest.raises(ClientClosed):
+            async with client:
+                pass
+
+    assert isinstance(client.closed_because, ProtocolMismatch)
+    assert client.status == "closed"
+    assert server.connections == 1
+
+
+@pytest.mark.parametrize("code", [1008, 4401, 4403, 4409])
+async def test_a_terminal_close_code_ends_the_client_without_retrying(code: int) -> None:
+    async def refuse(connection: ServerConnection, seen: Scripted) -> None:
+        await connection.close(code, "no")
+
+    async with scripted(refuse) as server:
+        client = Client(server.url, **FAST)
+        client.start()
+        await client.wait_status("closed", 5)
+        await asyncio.sleep(0.2)  # time for attempts it must not make
+
+    assert server.connections == 1
+    assert client.close_code == code
+    with pytest.raises(ClientClosed):
+        await client.request("echo")
+
+
+async def test_another_close_is_followed_by_a_reconnect_with_a_fresh_token() -> None:
+    tokens = iter(["t-1", "t-2", "t-3"])
+
+    async def get_token() -> str:
+        return next(tokens)
+
+    async def close_first(connection: ServerConnection, seen: Scripted) -> None:
+        if seen.connections == 1:
+            await connection.close(1011, "restarting")
+        else:
+            await answer_each(connection, seen)
+
+    async with scripted(close_first) as server:
+        client = Client(server.url, get_token=get_token, **FAST)
+        statuses: list[str] = []
+        client.on_status(statuses.append)
+        async with client:
+            async with asyncio.timeout(5):
+                while server.connections < 2 or client.status != "open":  # noqa: ASYNC110 - polls another side
+                    await asyncio.sleep(0.01)
+            await client.request("echo")
+
+    assert [offer[-1] for offer in server.offers][:2] == ["t-1", "t-2"]
+    assert "reconnecting" in statuses
+    assert statuses[-1] == "closed"
+
+
+async def test_a_failing_token_source_is_retried_and_one_without_a_user_ends_the_client() -> None:
+    calls = 0
+
+    async def flaky() -> str | None:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise OSError("the identity provider is down")
+        return None if calls > 2 else "t"
+
+    async with scripted(answer_each) as server:
+        client = Client(server.url, get_token=flaky, **FAST)
+        async with client:
+            pass  # open with the second call's token
+        restarted = Client(server.url, get_token=flaky, **FAST)
+        restarted.start()
+        await restarted.wait_status("closed", 5)
+
+    assert calls == 3
+    assert server.connections == 1
+
+
+async def test_gaps_problems_and_stray_frames_are_reported_and_requests_go_on() -> None:
+    async def odd(connection: ServerConnection, seen: Scripted) -> None:
+        request = json.loads(await connection.recv())
+        await connection.send("not json")
+        await connection.send("[1, 2]")
+        await connection.send(frame(1, request["req_id"], False, event="step", payload={"n": 1}))
+        await connection.send(frame(3, request["req_id"], False, type="about:blank", title="Unavailable",
+                                    status=503, code="delivery_unavailable", detail="later"))  # fmt: skip
+        await connection.send(frame(4, None, None, event="pushed", payload={"text": "hi"}))
+        await connection.send(
+            frame(5, request["req_id"], True, event="beeflow.complete", payload={"events": 1})
+        )
+        await connection.wait_closed()
+
+    gaps: list[tuple[int, int]] = []
+    problems: list[ProblemError] = []
+    pushed: list[ReceivedEvent] = []
+
+    def broken(event: ReceivedEvent) -> None:
+        raise RuntimeError("a listener's own bug")
+
+    async with scripted(odd) as server:
+        client = Client(
+            server.url, on_gap=lambda *pair: gaps.append(pair), on_problem=problems.append, **FAST
+        )
+        client.on("pushed", broken)
+        client.on("*", pushed.append)
+        async with client:
+            events = await client.request("go")
+
+    assert [event.payload for event in events] == [{"n": 1}]
+    assert gaps == [(2, 3)]
+    assert [problem.code for problem in problems] == ["delivery_unavailable"]
+    assert [event.payload for event in pushed] == [{"text": "hi"}]
+
+
+async def test_a_request_that_times_out_is_cancelled_on_the_server() -> None:
+    async with scripted(answer_each) as server, connect(server.url, **FAST) as client:
+        with pytest.raises(RequestTimeout):
+            await client.request("hang", timeout=0.1)
+        await client.request("echo")
+
+    hang = server.received[0]
+    cancels = [request for request in server.received if request["action"] == "beeflow.cancel"]
+    assert [cancel["payload"] for cancel in cancels] == [{"req_id": hang["req_id"]}]
+
+
+async def test_leaving_a_stream_cancels_it_and_an_ended_one_is_not_cancelled() -> None:
+    async def two_then_wait(connection: ServerConnection, seen: Scripted) -> None:
+        seq = 0
+        async for message in connection:
+            request = json.loads(message)
+            seen.received.append(request)
+            if request["action"] == "beeflow.cancel":
+                continue
+            for n in range(2):
+                seq += 1
+                last = request["action"] == "short" and n == 1
+                await connection.send(frame(seq, request["req_id"], last, event="step", payload={"n": n}))
+
+    async with scripted(two_then_wait) as server, connect(server.url, **FAST) as client:
+        async for _ in client.stream("long"):
+            break
+        short = [event.payload async for event in client.stream("short")]
+        await client.request("short")
+        await asyncio.sleep(0.1)  # a generator left by break is closed on the loop's next turns
+
+    long = server.received[0]
+    cancels = [request["payload"] for request in server.received if request["action"] == "beeflow.cancel"]
+    assert cancels == [{"req_id": long["req_id"]}]  # one, for the stream left; none for those ended
+    assert [request["action"] for request in server.received].count("short") == 2
+    assert short == [{"n": 0}, {"n": 1}]
+
+
+async def test_the_heartbeat_pings_a_quiet_server_and_drops_a_silent_one() -> None:
+    async def silent_after_ping(connection: ServerConnection, seen: Scripted) -> None:
+        async for message in connection:
+            request = json.loads(message)
+            seen.received.append(request)
+            if seen.connections > 1:  # the second connection answers its pings
+                await connection.send(frame(1, request["req_id"], True, event="beeflow.complete", payload={}))
+
+    async with scripted(silent_after_ping) as server:
+        client = Client(server.url, **(FAST | {"heartbeat": Heartbeat(interval=0.1, timeout=0.2)}))
+        async with client:
+            await client.wait_status("reconnecting", 5)
+            await client.wait_status("open", 5)
+            await asyncio.sleep(0.5)
+            assert client.status == "open"
+
+    assert server.connections == 2
+    assert {request["action"] for request in server.received} == {"beeflow.ping"}
+
+
+def test_a_fixed_token_and_a_token_source_cannot_be_combined() -> None:
+    async def source() -> str:
+        return "t"
+
+    with pytest.raises(ValueError, match="not both"):
+        Client("ws://127.0.0.1:1/", token="t", get_token=source)
