@@ -101,7 +101,7 @@ type AnyEventListener = (event: EventFrame<string, unknown>) => void;
 const ANY = Symbol("any");
 
 function defaultReport(error: unknown): void {
-  console.error("beeflow-websocket-client:", error);
+  console.error("@beeflow/websocket-client:", error);
 }
 
 export class BeeflowClient<C extends ContractShape = AnyContract> {
@@ -158,7 +158,7 @@ export class BeeflowClient<C extends ContractShape = AnyContract> {
         open: () => this.opened(),
         message: (text) => this.received(text),
         lost: (code) => this.table.failSent((entry) => new ConnectionLost(entry.action, code)),
-        closed: (reason) => this.table.failAll(() => reason.error ?? new ClientClosed(closedMessage(reason))),
+        closed: (reason) => this.table.failAll(() => closedError(reason)),
         error: (error) => this.report(error),
       },
     );
@@ -272,7 +272,7 @@ export class BeeflowClient<C extends ContractShape = AnyContract> {
   ): void {
     if (this.connection.status === "closed") {
       const reason = this.connection.closeReason;
-      sink.fail(reason?.error ?? new ClientClosed(reason === null ? undefined : closedMessage(reason)));
+      sink.fail(reason === null ? new ClientClosed() : closedError(reason));
       return;
     }
     if (signal?.aborted === true) {
@@ -377,6 +377,11 @@ export class BeeflowClient<C extends ContractShape = AnyContract> {
       }
     }
   }
+}
+
+/** Every request of a client closed for good fails the same way: `ClientClosed`, its cause attached. */
+function closedError(reason: CloseReason): ClientClosed {
+  return new ClientClosed(closedMessage(reason), reason.error === null ? undefined : { cause: reason.error });
 }
 
 function closedMessage(reason: CloseReason): string {

@@ -85,8 +85,9 @@ export class QueueFull extends BeeflowError {
 
 /** The client was closed: by `close()`, or for good after a terminal close code or a refused token. */
 export class ClientClosed extends BeeflowError {
-  constructor(message = "the client is closed") {
-    super(message);
+  /** `cause` is why the client closed for good (an `UnauthorizedError`, a `ProtocolMismatch`), if known. */
+  constructor(message = "the client is closed", options?: { cause?: unknown }) {
+    super(message, options);
   }
 }
 

@@ -79,7 +79,7 @@ describe("connecting", () => {
     FakeSocket.last.open("access-token");
     assert.equal(client.status, "closed");
     assert.ok(client.closeReason?.error instanceof ProtocolMismatch);
-    await assert.rejects(client.request("echo", {}), ProtocolMismatch);
+    await assert.rejects(client.request("echo", {}), (error) => error instanceof ClientClosed && error.cause instanceof ProtocolMismatch);
     assert.equal(FakeSocket.instances.length, 1);
   });
 
@@ -135,7 +135,7 @@ describe("connecting", () => {
     assert.ok(client.closeReason?.error instanceof UnauthorizedError);
     await timers.advance(60_000);
     assert.equal(FakeSocket.instances.length, 0);
-    await assert.rejects(client.request("echo", {}), UnauthorizedError);
+    await assert.rejects(client.request("echo", {}), (error) => error instanceof ClientClosed && error.cause instanceof UnauthorizedError);
   });
 
   test("getToken throwing UnauthorizedError closes; other errors are retried", async () => {
