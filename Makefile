@@ -5,11 +5,14 @@ CORE := packages/beeflow-websocket-core
 DJANGO := packages/beeflow-websocket-django
 FASTAPI := packages/beeflow-websocket-fastapi
 FLASK := packages/beeflow-websocket-flask
+CLIENT := packages/beeflow-websocket-client
+TYPESCRIPT := clients/typescript
 PYTEST := $(RUN) pytest
 
 .DEFAULT_GOAL := help
-.PHONY: help sync browser viewer lock demo bench bench-quick pressure profile test test-core test-django test-fastapi test-flask test-integration test-docs test-bench \
-	mypy mypy-core mypy-django mypy-fastapi mypy-flask mypy-examples lint format build clean
+.PHONY: help sync browser typescript viewer lock demo bench bench-quick pressure profile test test-core test-django test-fastapi test-flask test-client \
+	test-typescript test-integration test-docs test-bench mypy mypy-core mypy-django mypy-fastapi mypy-flask mypy-client mypy-examples \
+	lint format build clean
 
 help: ## Show this help
 	@grep -hE '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-18s %s\n", $$1, $$2}'
@@ -20,6 +23,9 @@ sync: ## Install every package of the workspace and the dev tools from uv.lock
 browser: ## Install the tests' npm packages: the browser tests' (tests-integration/browser) and AsyncAPI's validators (tests-integration/asyncapi)
 	cd tests-integration/browser && npm ci --no-audit --no-fund
 	cd tests-integration/asyncapi && npm ci --no-audit --no-fund
+
+typescript: ## Install the TypeScript client's npm packages and build it (clients/typescript/dist), which the client tests drive
+	cd $(TYPESCRIPT) && npm ci --no-audit --no-fund && npm run build
 
 viewer: ## Copy the pinned AsyncAPI web component into the core package (needs npm; see packages/beeflow-websocket-core/viewer)
 	$(RUN) python $(CORE)/viewer/vendor.py
@@ -43,7 +49,7 @@ CONTENDER ?= FastAPI / uvicorn: beeflow
 profile: ## Sample one contender's server under load with py-spy (CONTENDER="Flask / gunicorn gthread: beeflow")
 	$(RUN) --group bench python bench/hotpath.py "$(CONTENDER)"
 
-test: test-core test-django test-fastapi test-flask test-integration test-docs test-bench ## Run every test suite
+test: test-core test-django test-fastapi test-flask test-client test-typescript test-integration test-docs test-bench ## Run every test suite
 
 test-core: ## Test the core, with branch coverage (fails under 95%)
 	$(PYTEST) $(CORE)/tests --cov=beeflow_websocket.core --cov-branch --cov-report=term-missing --cov-fail-under=95
@@ -57,7 +63,13 @@ test-fastapi: ## Test the FastAPI adapter
 test-flask: ## Test the Flask adapter
 	$(PYTEST) $(FLASK)/tests
 
-test-integration: ## Build the distributions and run the tests that start real servers
+test-client: ## Test the Python client, with branch coverage (fails under 90%)
+	$(PYTEST) $(CLIENT)/tests --cov=beeflow_websocket.client --cov-branch --cov-report=term-missing --cov-fail-under=90
+
+test-typescript: ## Type-check (tsc --strict) and test the TypeScript client, its type generator and its compile-time errors
+	cd $(TYPESCRIPT) && npm test
+
+test-integration: ## Build the distributions and run the tests that start real servers (both clients against each adapter too)
 	$(PYTEST) tests-integration
 
 test-docs: ## Run every complete Python example of README.md and docs/, type-check them, check every link
@@ -66,7 +78,7 @@ test-docs: ## Run every complete Python example of README.md and docs/, type-che
 test-bench: ## Test the benchmark's verdicts (not the benchmarks themselves)
 	$(PYTEST) bench/tests
 
-mypy: mypy-core mypy-django mypy-fastapi mypy-flask mypy-examples ## Type-check every package and the demo with mypy --strict
+mypy: mypy-core mypy-django mypy-fastapi mypy-flask mypy-client mypy-examples ## Type-check every package and the demo with mypy --strict
 
 mypy-core: ## Type-check the core and its tests
 	$(RUN) mypy $(CORE)/src $(CORE)/tests
@@ -80,6 +92,9 @@ mypy-fastapi: ## Type-check the FastAPI adapter and its tests
 mypy-flask: ## Type-check the Flask adapter and its tests
 	$(RUN) mypy $(FLASK)/src $(FLASK)/tests
 
+mypy-client: ## Type-check the Python client and its tests
+	$(RUN) mypy $(CLIENT)/src $(CLIENT)/tests
+
 mypy-examples: ## Type-check the demo (examples/demo)
 	$(RUN) mypy examples/demo
 
@@ -91,7 +106,7 @@ format: ## Fix what ruff can fix, and format
 	$(RUN) ruff check --fix .
 	$(RUN) ruff format .
 
-build: ## Build the five wheels and sdists into dist/
+build: ## Build the six wheels and sdists into dist/
 	rm -rf dist
 	$(UV) build --all-packages --out-dir dist
 
