@@ -66,7 +66,7 @@ test-flask: ## Test the Flask adapter
 test-client: ## Test the Python client, with branch coverage (fails under 90%)
 	$(PYTEST) $(CLIENT)/tests --cov=beeflow_websocket.client --cov-branch --cov-report=term-missing --cov-fail-under=90
 
-test-typescript: ## Type-check (tsc --strict) and test the TypeScript client, its type generator and its compile-time errors
+test-typescript: ## Type-check (tsc --strict) and test the TypeScript client, its type generator, its compile-time errors and the docs' TypeScript examples
 	cd $(TYPESCRIPT) && npm test
 
 test-integration: ## Build the distributions and run the tests that start real servers (both clients against each adapter too)
