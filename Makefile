@@ -33,7 +33,7 @@ viewer: ## Copy the pinned AsyncAPI web component into the core package (needs n
 lock: ## Update uv.lock after changing a pyproject.toml
 	$(UV) lock
 
-demo: ## Serve the demo application on http://127.0.0.1:8000/ (FastAPI, in memory)
+demo: typescript ## Serve the demo application on http://127.0.0.1:8000/ (FastAPI, in memory; the page uses the TypeScript client)
 	$(RUN) uvicorn demo.app:app --app-dir examples --host 127.0.0.1 --port 8000
 
 bench: ## Benchmark the core, every adapter, its framework and its peers (docs/benchmarks/results.md)

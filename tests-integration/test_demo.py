@@ -99,12 +99,18 @@ async def post(demo: Server, path: str, body: dict[str, Any]) -> int:
     return await asyncio.to_thread(send)
 
 
-def test_the_page_is_served_and_connects_with_the_access_token_marker(demo: Server, repository: Path) -> None:
+def test_the_page_is_served_with_the_typescript_client_it_talks_through(
+    demo: Server, repository: Path
+) -> None:
     with urllib.request.urlopen(f"http://127.0.0.1:{demo.port}/", timeout=10) as response:
         page = response.read().decode()
+    with urllib.request.urlopen(f"http://127.0.0.1:{demo.port}/client/index.js", timeout=10) as response:
+        client = response.read().decode()
 
     assert page == (repository / "examples" / "demo" / "static" / "index.html").read_text()
-    assert 'new WebSocket(url, ["access-token", $("token").value])' in page
+    assert 'await import("/client/index.js")' in page
+    assert "new BeeflowClient(url, {" in page
+    assert client == (repository / "clients" / "typescript" / "dist" / "index.js").read_text()
 
 
 def test_the_page_links_the_rendered_contract_which_the_demo_serves(demo: Server) -> None:

@@ -6,6 +6,7 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, WebSocket, WebSocketException, status
 from fastapi import Path as PathParameter
 from fastapi.responses import FileResponse
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, PositiveInt
 
 from beeflow_websocket.fastapi import (
@@ -18,6 +19,9 @@ from demo.ws.actions import ROOM_PATTERN, Text, room_group
 from demo.ws.events import Notice, NoticeEvent
 
 PAGE = Path(__file__).parent / "static" / "index.html"
+# The page talks through the repository's TypeScript client, built by `make typescript`; served as it is
+# (ESM, no bundler). The page says so when it is not built.
+CLIENT = Path(__file__).resolve().parents[2] / "clients" / "typescript" / "dist"
 
 # Demo tokens. A real application validates a signed token (a JWT, a session key) here instead.
 DEMO_USERS = {"demo-alice": 1, "demo-bob": 2}
@@ -44,6 +48,9 @@ async def get_current_user_id(websocket: WebSocket) -> int:
 @app.get("/", include_in_schema=False)
 async def page() -> FileResponse:
     return FileResponse(PAGE)
+
+
+app.mount("/client", StaticFiles(directory=CLIENT, check_dir=False), name="client")
 
 
 @app.websocket("/ws/")

@@ -1,7 +1,11 @@
-// Drives the demo page in a real Chromium: two tabs as alice, one as bob (after a forged token).
+// Drives the demo page, which talks through the TypeScript client, in a real Chromium: two tabs as
+// alice, one as bob (after a forged token).
 // Usage: node demo.mjs <demo base URL> <screenshot folder>; CHROMIUM names the browser executable.
-// Prints one JSON object on stdout: what each tab's frame log shows, and leaves <tab>.png in the folder.
-// It exits 1 when a step times out, still printing what the tabs showed by then.
+// Midway it prints the line RESTART and waits for a line on stdin: the caller restarts the server
+// on the same port meanwhile. At the end it prints one JSON line: what each tab's frame log shows,
+// and leaves <tab>.png in the folder. It exits 1 when a step times out, still printing what the
+// tabs showed by then.
+import { createInterface } from "node:readline";
 import { join } from "node:path";
 
 import { chromium } from "playwright-core";
@@ -38,6 +42,17 @@ const waitForRows = (page, name, count = 1) =>
     [name, count],
     { timeout: STEP_TIMEOUT },
   );
+
+const countRows = (page, name) =>
+  page.$$eval("#log li .name", (cells, name) => cells.filter((cell) => cell.textContent === name).length, name);
+
+const waitForStatus = (page, status) =>
+  page.waitForFunction((status) => document.getElementById("status").textContent === status, status, {
+    timeout: STEP_TIMEOUT,
+  });
+
+const stdin = createInterface({ input: process.stdin });
+const nextLine = () => new Promise((resolve) => stdin.once("line", resolve));
 
 const waitForIdentity = (page, user) =>
   page.waitForFunction((user) => document.getElementById("identity").textContent.startsWith(`user ${user} `), user, {
@@ -101,6 +116,28 @@ try {
   await waitForRows(alice, "422 invalid_action_payload");
   result.problemVisible = await alice.locator("#log li.problem .fields-wrong").first().isVisible();
 
+  // A cancel: a countdown from 10 (a tick every half second) is stopped after two of its ticks.
+  const before = await countRows(alice, "countdown.tick");
+  await click(alice, "countdown-long");
+  await waitForRows(alice, "countdown.tick", before + 2);
+  await alice.click("#cancel");
+  await waitForRows(alice, "cancelled");
+  result.ticksAtCancel = (await countRows(alice, "countdown.tick")) - before;
+  await alice.waitForTimeout(1500); // three more ticks, had the server not stopped
+  result.ticksAfterCancel = (await countRows(alice, "countdown.tick")) - before;
+
+  // A server restart: every tab reconnects by itself and works again.
+  result.identities = {};
+  for (const [name, page] of Object.entries(tabs)) result.identities[name] = await page.innerText("#identity");
+  console.log("RESTART");
+  await nextLine();
+  for (const page of Object.values(tabs)) await waitForStatus(page, "open");
+  await waitForIdentity(alice, 1);
+  await waitForIdentity(bob, 2);
+  await click(bob, "health");
+  await waitForRows(bob, "health");
+  result.statuses = await alice.evaluate(() => window.statuses);
+
   for (const [name, page] of Object.entries(tabs)) {
     await page.bringToFront();
     await page.screenshot({ path: join(screenshots, `${name}.png`) });
@@ -119,5 +156,6 @@ try {
     };
   }
   await browser.close();
+  stdin.close();
   console.log(JSON.stringify(result));
 }
