@@ -12,6 +12,7 @@ import os
 import shutil
 import struct
 import subprocess
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -155,6 +156,50 @@ def test_the_422_shows_each_wrong_field(shown: dict[str, Any]) -> None:
         "payload.text: String should have at least 1 character",
     ]
     assert shown["problemVisible"] is True
+
+
+def pixels(png: bytes) -> list[tuple[int, ...]]:
+    """The RGB(A) pixels of a non-interlaced 8-bit PNG, as Chromium writes them (no imaging library)."""
+    width, height, depth, colour = struct.unpack(">IIBB", png[16:26])
+    assert (depth, colour) in {(8, 2), (8, 6)}, "an 8-bit RGB or RGBA PNG"
+    channels = 3 if colour == 2 else 4
+    chunks, position = b"", 8
+    while position < len(png):
+        (length,) = struct.unpack(">I", png[position : position + 4])
+        if png[position + 4 : position + 8] == b"IDAT":
+            chunks += png[position + 8 : position + 8 + length]
+        position += 12 + length
+    raw, stride = zlib.decompress(chunks), width * channels
+    rows: list[bytearray] = []
+    previous = bytearray(stride)
+    for y in range(height):
+        kind, line = raw[y * (stride + 1)], bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)])
+        for x in range(stride):
+            left = line[x - channels] if x >= channels else 0
+            up, corner = previous[x], previous[x - channels] if x >= channels else 0
+            if kind == 1:
+                line[x] = (line[x] + left) & 0xFF
+            elif kind == 2:
+                line[x] = (line[x] + up) & 0xFF
+            elif kind == 3:
+                line[x] = (line[x] + (left + up) // 2) & 0xFF
+            elif kind == 4:
+                guess = left + up - corner
+                nearest = min(
+                    (abs(guess - left), 0, left), (abs(guess - up), 1, up), (abs(guess - corner), 2, corner)
+                )
+                line[x] = (line[x] + nearest[2]) & 0xFF
+        rows.append(line)
+        previous = line
+    return [tuple(line[x : x + 3]) for line in rows for x in range(0, stride, channels)]
+
+
+def test_the_screenshot_shows_each_tab_open_again_after_the_restart(shown: dict[str, Any]) -> None:
+    # The open status badge is drawn in #d6eedd; a closed or reconnecting one is not.
+    for tab in TABS:
+        badge = pixels((shown["screenshots"] / f"{tab}-status.png").read_bytes())
+        share = sum(pixel == (0xD6, 0xEE, 0xDD) for pixel in badge) / len(badge)
+        assert share > 0.5, f"{tab}: the status badge is not the open one ({share:.0%} of its pixels)"
 
 
 def test_a_screenshot_of_each_tab(shown: dict[str, Any]) -> None:

@@ -141,6 +141,7 @@ try {
   for (const [name, page] of Object.entries(tabs)) {
     await page.bringToFront();
     await page.screenshot({ path: join(screenshots, `${name}.png`) });
+    await page.locator("#status").screenshot({ path: join(screenshots, `${name}-status.png`) });
   }
   result.ok = true;
 } catch (error) {
