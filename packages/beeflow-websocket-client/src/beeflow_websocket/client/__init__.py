@@ -12,7 +12,6 @@ from beeflow_websocket.client.connection import (
     DEFAULT_TIMEOUT,
     TERMINAL_CLOSE_CODES,
     Client,
-    Heartbeat,
     Status,
     connect,
 )
@@ -27,6 +26,7 @@ from beeflow_websocket.client.errors import (
     Unauthorized,
 )
 from beeflow_websocket.client.events import ReceivedEvent
+from beeflow_websocket.client.heartbeat import Heartbeat
 
 __all__ = [
     "DEFAULT_TIMEOUT",

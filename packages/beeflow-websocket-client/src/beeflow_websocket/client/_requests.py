@@ -14,12 +14,11 @@ import contextlib
 from collections import deque
 from typing import Any, Final, cast
 
+from beeflow_websocket.client._wire import COMPLETE_EVENT
 from beeflow_websocket.client.errors import ClientError, ProblemError, QueueFull
 from beeflow_websocket.client.events import ReceivedEvent
 
-__all__ = ["COMPLETE_EVENT", "Pending", "RequestTable"]
-
-COMPLETE_EVENT: Final = "beeflow.complete"
+__all__ = ["Pending", "RequestTable"]
 
 _END: Final = object()
 

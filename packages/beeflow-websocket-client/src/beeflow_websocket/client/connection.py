@@ -1,17 +1,11 @@
 """The client: one connection at a time, kept open across losses, and the requests made over it.
 
 One task owns the connection's life: it fetches a token, connects offering ``beeflow.v1`` (and
-``access-token`` with the token, never in the URL), reads frames until the connection goes, and
-then waits a full-jitter backoff before the next attempt. Requests are independent of that task:
-made while offline they wait in a bounded queue, each bound by its own timeout, and are sent once
-a connection opens; in flight when it goes, they fail with :class:`ConnectionLost`, since the
-client cannot know whether they ran.
-
-A browser cannot see WebSocket pings, so the heartbeat is the protocol's own ``beeflow.ping``, the
-same as the TypeScript client's: when nothing has arrived for ``interval`` seconds the client
-pings, and when nothing at all arrives ``timeout`` seconds after that, the connection is dropped at
-once, without a closing handshake a paused server would never finish, and the client reconnects.
-Any frame counts as liveness.
+``access-token`` with the token, never in the URL), reads frames until the connection goes (a
+:mod:`~beeflow_websocket.client.heartbeat` beside it), and then waits a full-jitter backoff before
+the next attempt. Requests are independent of that task: made while offline they wait in a bounded
+queue, each bound by its own timeout, and are sent once a connection opens; in flight when it goes,
+they fail with :class:`ConnectionLost`, since the client cannot know whether they ran.
 """
 
 from __future__ import annotations
@@ -22,10 +16,8 @@ import enum
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Final, Literal, Self
-from uuid import uuid4
 
 from websockets.asyncio.client import ClientConnection
 from websockets.asyncio.client import connect as websocket_connect
@@ -33,6 +25,15 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake
 from websockets.typing import Origin, Subprotocol
 
 from beeflow_websocket.client._requests import Pending, RequestTable
+from beeflow_websocket.client._tokens import GetToken, Tokens
+from beeflow_websocket.client._wire import (
+    ACCESS_TOKEN,
+    CANCEL_ACTION,
+    PING_ACTION,
+    PROTOCOL_V1,
+    envelope,
+    json_object,
+)
 from beeflow_websocket.client.backoff import Backoff
 from beeflow_websocket.client.errors import (
     ClientClosed,
@@ -44,19 +45,14 @@ from beeflow_websocket.client.errors import (
     Unauthorized,
 )
 from beeflow_websocket.client.events import EventTypes, ReceivedEvent
+from beeflow_websocket.client.heartbeat import DEFAULT_HEARTBEAT, Heartbeat, keep_alive
 
 __all__ = ["DEFAULT_TIMEOUT", "TERMINAL_CLOSE_CODES", "Client", "Heartbeat", "Status", "connect"]
 
 logger: Final = logging.getLogger("beeflow_websocket.client")
 
 type Status = Literal["connecting", "open", "reconnecting", "closed"]
-type TokenSource = Callable[[], Awaitable[str | None]]
 type Payload = Mapping[str, Any] | None
-
-PROTOCOL_V1: Final = "beeflow.v1"
-ACCESS_TOKEN: Final = "access-token"  # noqa: S105 - the subprotocol's name, not a secret
-CANCEL_ACTION: Final = "beeflow.cancel"
-PING_ACTION: Final = "beeflow.ping"
 
 TERMINAL_CLOSE_CODES: Final = frozenset({1008, 4401, 4403, 4409})
 """Close codes after which reconnecting cannot help: policy violation, authentication or
@@ -72,19 +68,6 @@ class _Default(enum.Enum):
 
 DEFAULT_TIMEOUT: Final = _Default.TIMEOUT
 """A request's timeout when it names none: the client's ``request_timeout``."""
-
-
-@dataclass(frozen=True, slots=True)
-class Heartbeat:
-    """When to ping, and how long to wait for a sign of life after a ping.
-
-    Attributes:
-        interval: Seconds of silence from the server after which the client pings.
-        timeout: Seconds after a ping within which some frame must arrive.
-    """
-
-    interval: float = 25.0
-    timeout: float = 10.0
 
 
 class Client:
@@ -116,11 +99,11 @@ class Client:
         url: str,
         *,
         token: str | None = None,
-        get_token: TokenSource | None = None,
+        get_token: GetToken | None = None,
         origin: str | None = None,
         events: Iterable[type] = (),
         backoff: Backoff | None = None,
-        heartbeat: Heartbeat | None = Heartbeat(),
+        heartbeat: Heartbeat | None = DEFAULT_HEARTBEAT,
         request_timeout: float = 10.0,
         connect_timeout: float = 10.0,
         queue_limit: int = 100,
@@ -128,11 +111,8 @@ class Client:
         on_problem: Callable[[ProblemError], None] | None = None,
         max_size: int | None = 16 * 1024 * 1024,
     ) -> None:
-        if token is not None and get_token is not None:
-            raise ValueError("pass token or get_token, not both")
         self.url = url
-        self._token = token
-        self._get_token = get_token
+        self._tokens = Tokens(token, get_token)
         self._origin = origin
         self._types = EventTypes(events)
         self._backoff = backoff or Backoff()
@@ -150,7 +130,6 @@ class Client:
         self._socket: ClientConnection | None = None
         self._runner: asyncio.Task[None] | None = None
         self._background: set[asyncio.Task[None]] = set()
-        self._token_fetch: asyncio.Future[str | None] | None = None
         self._last_seq = 0
         self._received_at = 0.0
         self.close_code: int | None = None
@@ -224,7 +203,7 @@ class Client:
         attempt = 0
         while True:
             try:
-                token = await self._fresh_token()
+                token = await self._tokens.fresh()
             except Unauthorized as refused:
                 self._end_for_good(refused)
                 return
@@ -267,7 +246,13 @@ class Client:
         self._socket = socket
         self._last_seq = 0
         self._received_at = asyncio.get_running_loop().time()
-        heartbeat = None if self._heartbeat is None else self._spawn(self._beat(socket, self._heartbeat))
+        heartbeat = None
+        if self._heartbeat is not None:
+
+            async def ping() -> None:
+                await self._write(socket, envelope(PING_ACTION, {}))
+
+            heartbeat = self._spawn(keep_alive(socket, self._heartbeat, lambda: self._received_at, ping))
         self._set_status("open")
         for pending in self._requests.waiting():
             await self._send(pending)  # if the connection went meanwhile, the reader fails them
@@ -287,22 +272,6 @@ class Client:
             self._end_for_good(ClientClosed(f"the server closed the connection for good ({code})"))
         return True
 
-    async def _fresh_token(self) -> str | None:
-        """The token for the next attempt: one call of ``get_token`` at a time, shared by all who ask."""
-        if self._get_token is None:
-            return self._token
-        if self._token_fetch is None:
-            self._token_fetch = asyncio.ensure_future(self._get_token())
-        fetch = self._token_fetch
-        try:
-            token = await asyncio.shield(fetch)
-        finally:
-            if fetch.done():
-                self._token_fetch = None
-        if token is None:
-            raise Unauthorized("the token source has no user")
-        return token
-
     def _end_for_good(self, reason: ClientError) -> None:
         logger.warning("the client closes for good: %s", reason)
         self.closed_because = reason
@@ -319,21 +288,6 @@ class Client:
                 listener(status)
             except Exception:
                 logger.exception("a status listener failed")
-
-    async def _beat(self, socket: ClientConnection, heartbeat: Heartbeat) -> None:
-        loop = asyncio.get_running_loop()
-        interval, timeout = heartbeat.interval, heartbeat.timeout
-        while True:
-            await asyncio.sleep(max(0.0, self._received_at + interval - loop.time()))
-            if loop.time() - self._received_at < interval:
-                continue
-            pinged = loop.time()
-            await self._write(socket, _envelope(PING_ACTION, {}))
-            await asyncio.sleep(timeout)
-            if self._received_at < pinged:
-                logger.warning("no frame for %.1f s after a ping: the connection is dead", timeout)
-                socket.transport.abort()  # no closing handshake: a paused server never answers it
-                return
 
     # Frames.
 
@@ -437,8 +391,7 @@ class Client:
     async def _begin(self, action: str, payload: Payload) -> Pending:
         if self._status == "closed":
             raise ClientClosed("the client is closed") from self.closed_because
-        body = _json_object(payload)
-        pending = Pending(_envelope(action, body))
+        pending = Pending(envelope(action, json_object(payload)))
         online = self._socket is not None
         self._requests.add(pending, online=online)
         if online:
@@ -463,7 +416,7 @@ class Client:
         if pending.done or not pending.sent or socket is None:
             return
         pending.done = True
-        self._spawn(self._write(socket, _envelope(CANCEL_ACTION, {"req_id": pending.req_id})))
+        self._spawn(self._write(socket, envelope(CANCEL_ACTION, {"req_id": pending.req_id})))
 
     def _spawn(self, work: Awaitable[None]) -> asyncio.Task[None]:
         async def run() -> None:
@@ -478,22 +431,3 @@ class Client:
 connect: Final = Client
 """``async with connect(url, token=...) as client``: connected once the first connection is open
 (within ``connect_timeout``, else ``TimeoutError``), closed on exit. The same as :class:`Client`."""
-
-
-def _envelope(action: str, payload: Mapping[str, Any]) -> dict[str, Any]:
-    return {"msg_id": str(uuid4()), "req_id": str(uuid4()), "action": action, "payload": payload}
-
-
-def _json_object(payload: object) -> Mapping[str, Any]:
-    if payload is None:
-        return {}
-    dump = getattr(payload, "model_dump", None)
-    if dump is not None:
-        dumped = dump(mode="json")
-        if isinstance(dumped, dict):
-            return dumped
-    if isinstance(payload, Mapping):
-        return payload
-    raise TypeError(
-        f"a payload is a JSON object: a mapping or a pydantic model, not {type(payload).__name__}"
-    )
