@@ -9,11 +9,8 @@ message whose payload is the frame's JSON Schema, the pydantic model's schema in
 token is a security scheme. AsyncAPI 3 allows one reply per operation, so the shape of a stream
 (events, then exactly one terminal frame) is told in the ``x-beeflow-stream`` extension.
 
-pydantic writes JSON Schema 2020-12 and AsyncAPI 3.0.0 reads a superset of draft-07, so the models'
-schemas are normalised: definitions go to ``components/schemas``, a discriminated union's
-``discriminator`` (an OpenAPI object) becomes its property name (AsyncAPI's string), a tuple's
-``prefixItems`` becomes draft-07's array of ``items``, and a ``$ref`` with keywords beside it (a
-field's description or default, which draft-07 would ignore) goes under ``allOf``. The document is
+The models' schemas are normalised for AsyncAPI (:mod:`._asyncapi_schemas`), and the classes' annotations
+read by :mod:`._asyncapi_annotations`. The document is
 deterministic: the same registries give the same text, so a committed copy can be diffed in review.
 """
 
@@ -21,16 +18,15 @@ from __future__ import annotations
 
 import inspect
 import re
-import types
-import typing
-from collections.abc import AsyncGenerator, AsyncIterable, AsyncIterator, Iterable, Mapping
-from typing import Any, Final, Literal, Union, get_args, get_origin
+from collections.abc import Mapping
+from typing import Any, Final, Literal
 
 from pydantic import BaseModel, JsonValue
-from pydantic.json_schema import models_json_schema
 
+from beeflow_websocket.core._asyncapi_annotations import event_model, yielded_events
+from beeflow_websocket.core._asyncapi_schemas import model_schemas
 from beeflow_websocket.core.action_registry import ActionRegistryMeta
-from beeflow_websocket.core.event_registry import Event, EventRegistryMeta
+from beeflow_websocket.core.event_registry import EventRegistryMeta
 from beeflow_websocket.core.problems import (
     ActionTimeout,
     DeliveryUnavailable,
@@ -130,7 +126,7 @@ class _Builder:
     ) -> Json:
         events = {name: EventRegistryMeta.registry[name] for name in sorted(EventRegistryMeta.registry)}
         actions = {name: ActionRegistryMeta.registry[name] for name in sorted(ActionRegistryMeta.registry)}
-        payloads = {name: _event_model(cls) for name, cls in events.items()}
+        payloads = {name: event_model(cls) for name, cls in events.items()}
         inputs = {name: getattr(cls, "payload_model", None) for name, cls in actions.items()}
         self.models = [(model, "serialization") for model in payloads.values() if model is not None]
         self.models += [(model, "validation") for model in inputs.values() if model is not None]
@@ -285,7 +281,7 @@ class _Builder:
     # Operations
 
     def _action_operation(self, name: str, cls: type, key: str, all_events: list[str], typed: bool) -> Json:
-        yielded = _yielded_events(cls)
+        yielded = yielded_events(cls)
         events = list(yielded if yielded is not None else all_events)
         timeout = getattr(cls, "action_timeout", None) or self.default_timeout
         problems: list[type[WebSocketProblem]] = list(getattr(cls, "action_problems", ()))
@@ -391,15 +387,7 @@ class _Builder:
 
     def _schemas(self) -> tuple[dict[tuple[Any, str], Any], Json]:
         """Each model's schema (a reference, or the schema itself) and the shared definitions."""
-        unique = list(dict.fromkeys(self.models))
-        if not unique:
-            return {}, {}
-        mapping, definitions = models_json_schema(unique, ref_template=_SCHEMAS + "{model}")
-        refs: dict[tuple[Any, str], Any] = {}
-        for (model, mode), schema in mapping.items():
-            refs[(model, mode)] = _normalised(dict(schema))
-        schemas = {name: _normalised(schema) for name, schema in sorted(definitions.get("$defs", {}).items())}
-        return refs, typing.cast("Json", schemas)
+        return model_schemas(self.models, _SCHEMAS)
 
 
 def _event_frame(name: str, payload: Any) -> Json:
@@ -457,100 +445,6 @@ def _key(name: str) -> str:
 
 def _pointer(key: str) -> str:
     return key.replace("~", "~0").replace("/", "~1")
-
-
-def _event_model(cls: type) -> type[BaseModel] | None:
-    """The payload model of an ``Event[Model]`` subclass; ``None`` for an untyped event."""
-    for klass in cls.__mro__:
-        for base in getattr(klass, "__orig_bases__", ()):
-            if get_origin(base) is Event:
-                (argument,) = get_args(base) or (None,)
-                if isinstance(argument, type) and issubclass(argument, BaseModel):
-                    return argument
-                return None
-    return None
-
-
-_ITERATORS: Final = (AsyncIterator, AsyncGenerator, AsyncIterable)
-
-
-def _yielded_events(cls: type) -> list[str] | None:
-    """The registered events ``execute`` is annotated to yield; ``None`` when it names none."""
-    try:
-        hints = typing.get_type_hints(cls.execute)  # type: ignore[attr-defined]
-    except Exception:  # an annotation that cannot be resolved says nothing
-        return None
-    returned = hints.get("return")
-    if get_origin(returned) not in _ITERATORS or not get_args(returned):
-        return None
-    yielded = get_args(returned)[0]
-    members: Iterable[Any] = (
-        get_args(yielded) if get_origin(yielded) in (Union, types.UnionType) else (yielded,)
-    )
-    names = []
-    for member in members:
-        name = getattr(member, "event_name", None) if isinstance(member, type) else None
-        if not isinstance(name, str) or name not in EventRegistryMeta.registry:
-            return None  # a base class or protocol: any event
-        names.append(name)
-    return list(dict.fromkeys(names))
-
-
-# Where a JSON Schema keyword's value holds schemas: one (or, for draft-07's items, a list), a list,
-# or a map of names to schemas. Every other keyword's value is data (a default, an example, an enum,
-# a property's name) and is copied untouched: a field named ``discriminator`` or a default that
-# holds a ``$ref`` key is not a schema.
-_ONE_SCHEMA: Final = frozenset(
-    {
-        "additionalItems",
-        "additionalProperties",
-        "contains",
-        "contentSchema",
-        "else",
-        "if",
-        "items",
-        "not",
-        "propertyNames",
-        "then",
-        "unevaluatedItems",
-        "unevaluatedProperties",
-    }
-)
-_SCHEMA_LISTS: Final = frozenset({"allOf", "anyOf", "oneOf", "prefixItems"})
-_SCHEMA_MAPS: Final = frozenset({"dependencies", "dependentSchemas", "patternProperties", "properties"})
-
-
-def _normalised(schema: Any) -> Any:
-    """A pydantic JSON Schema (2020-12) as AsyncAPI 3.0.0's draft-07 superset reads it."""
-    if isinstance(schema, list):  # draft-07's items, or a dependency's list of property names
-        return [_normalised(item) for item in schema]
-    if not isinstance(schema, dict):  # a boolean schema, or a name
-        return schema
-    result: Json = {}
-    for key, value in schema.items():
-        if key == "$defs":
-            continue  # moved to components/schemas by the caller
-        if key in _ONE_SCHEMA or key in _SCHEMA_LISTS:
-            result[key] = _normalised(value)
-        elif key in _SCHEMA_MAPS and isinstance(value, dict):
-            result[key] = {name: _normalised(member) for name, member in value.items()}
-        else:
-            result[key] = value
-    discriminator = result.get("discriminator")
-    if isinstance(discriminator, dict) and "propertyName" in discriminator:
-        result["discriminator"] = discriminator["propertyName"]  # OpenAPI's object, AsyncAPI's string
-    if "prefixItems" in result:
-        prefix = result.pop("prefixItems")
-        if "items" in result:  # 2020-12's items is the schema of the items after the prefix
-            result["additionalItems"] = result.pop("items")
-        elif result.get("maxItems") == len(prefix):
-            result["additionalItems"] = False  # what maxItems says, in the words tuple readers know
-        result["items"] = prefix
-    if "$ref" in result and len(result) > 1:
-        # Draft-07 ignores every keyword beside $ref, so a field's description or default would be
-        # lost to its readers; under allOf they apply.
-        result = {"allOf": [{"$ref": result.pop("$ref")}], **result}
-    return result
 
 
 _FINAL: Final = {
