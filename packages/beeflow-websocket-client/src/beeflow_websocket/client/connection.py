@@ -15,7 +15,7 @@ import contextlib
 import enum
 import json
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Final, Literal, Self
 
@@ -284,10 +284,7 @@ class Client:
         self._status = status
         self._status_changed.set()
         for listener in list(self._status_listeners):
-            try:
-                listener(status)
-            except Exception:
-                logger.exception("a status listener failed")
+            self._call(listener, status)
 
     # Frames.
 
@@ -418,11 +415,8 @@ class Client:
         pending.done = True
         self._spawn(self._write(socket, envelope(CANCEL_ACTION, {"req_id": pending.req_id})))
 
-    def _spawn(self, work: Awaitable[None]) -> asyncio.Task[None]:
-        async def run() -> None:
-            await work
-
-        task = asyncio.get_running_loop().create_task(run())
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
+        task = asyncio.get_running_loop().create_task(work)
         self._background.add(task)
         task.add_done_callback(self._background.discard)
         return task
