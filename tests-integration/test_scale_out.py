@@ -4,15 +4,18 @@ FastAPI (uvicorn) and Flask (gunicorn) use the Redis engine; Django (daphne) use
 The Redis server is real and started by the fixtures; the Redis outage test stops and restarts it.
 """
 
+import contextlib
 import json
 import urllib.request
 from collections.abc import Iterator
 from contextlib import AbstractAsyncContextManager
+from pathlib import Path
 from typing import Any
 
 import anyio
 import pytest
 from websockets.asyncio.client import ClientConnection
+from websockets.exceptions import ConnectionClosed
 
 from serving import SERVER_COMMANDS, Server, free_port, prepare_django_site, redis_command, start_server
 from wsclient import connected, receive, send, stalled_connection
@@ -21,13 +24,17 @@ pytestmark = [pytest.mark.anyio, pytest.mark.integration]
 
 
 def start_pair(
-    name: str, redis_url: str, workdir: Any, extra_env: dict[str, str] | None = None
+    name: str,
+    redis_url: str,
+    workdir: Any,
+    extra_env: dict[str, str] | None = None,
+    labels: tuple[str, ...] = ("a", "b"),
 ) -> list[Server]:
     env = {"SITE_REDIS_URL": redis_url, "DJANGOSITE_REDIS_URL": redis_url} | (extra_env or {})
     if name == "django":
         env |= prepare_django_site(workdir / "db.sqlite3")
     servers = []
-    for label in ("a", "b"):
+    for label in labels:
         port = free_port()
         servers.append(
             start_server(f"{name}-{label}", SERVER_COMMANDS[name](port), workdir / f"{label}.log", port, env)
@@ -74,7 +81,11 @@ async def said(ws: ClientConnection) -> str:
 
 
 def push(server: Server, recipient: str, recipient_id: str, text: str, path: str = "/push/") -> None:
-    body = json.dumps({"recipient": recipient, "recipient_id": recipient_id, "text": text}).encode()
+    post(server, path, {"recipient": recipient, "recipient_id": recipient_id, "text": text})
+
+
+def post(server: Server, path: str, data: dict[str, Any]) -> None:
+    body = json.dumps(data).encode()
     req = urllib.request.Request(
         f"http://127.0.0.1:{server.port}{path}",
         data=body,
@@ -213,3 +224,34 @@ async def test_a_client_that_stops_reading_is_closed_while_the_others_keep_recei
     # The healthy reader got every event while the stalled one was closed (1013, logged).
     assert received == 300
     assert "closing connection" in server.output()
+
+
+async def close_of(ws: ClientConnection) -> tuple[int, str]:
+    """The code and reason the server closed ``ws`` with; the frames before it are skipped."""
+    with anyio.fail_after(5), contextlib.suppress(ConnectionClosed):
+        async for _ in ws:
+            pass
+    assert ws.close_code is not None
+    return ws.close_code, ws.close_reason or ""
+
+
+async def test_a_kick_from_a_third_process_closes_the_user_on_both_processes(
+    pair: tuple[Server, Server], redis_server: Server, tmp_path: Path
+) -> None:
+    a, b = pair
+    adapter = a.name.rsplit("-", 1)[0]
+    (third,) = start_pair(adapter, f"redis://127.0.0.1:{redis_server.port}/0", tmp_path, labels=("c",))
+    try:
+        async with client(a, 5) as on_a, client(b, 5) as on_b, client(b, 6) as bystander:
+            for ws in (on_a, on_b, bystander):
+                await request(ws, "health")  # served: in the user's group on its process
+            await anyio.to_thread.run_sync(post, third, "/kick/", {"user_id": 5, "reason": "signed out"})
+            closes = [await close_of(on_a), await close_of(on_b)]
+            still_served = await request(bystander, "health")
+    finally:
+        third.stop()
+
+    # daphne sends the close code without the reason Channels hands it.
+    reason = "" if adapter == "django" else "signed out"
+    assert closes == [(4409, reason)] * 2
+    assert still_served["event"] == "health"

@@ -9,6 +9,7 @@ notices a paused server.
 """
 
 import asyncio
+import json
 import urllib.request
 from typing import Any
 
@@ -46,6 +47,15 @@ async def reconnected(driver: Driver) -> None:
 
 def names_and_payloads(reply: dict[str, Any]) -> list[tuple[str, Any]]:
     return [(event["event"], event["payload"]) for event in reply["events"]]
+
+
+def kick(server: Server, user_id: int, reason: str) -> None:
+    """Disconnect every connection of ``user_id`` through the site's ``/kick/`` endpoint."""
+    body = json.dumps({"user_id": user_id, "reason": reason}).encode()
+    headers = {"Content-Type": "application/json"}
+    url = f"http://127.0.0.1:{server.port}/kick/"
+    with urllib.request.urlopen(urllib.request.Request(url, body, headers), timeout=10) as response:
+        assert response.status == 204
 
 
 FINALLY_RAN = "closed by its finally block"
@@ -247,6 +257,21 @@ async def test_a_source_without_a_user_ends_the_client_instead_of_retrying(
     assert state["statuses"] == ["connecting", "closed"]
     refused = await driver.call("request", action="echo", payload={})
     assert refused == {"ok": False, "error": "closed"}
+
+
+async def test_a_kicked_client_stops_and_does_not_reconnect(driver: Driver, served: Server) -> None:
+    await opened(driver, served.url(), ["user-6"])
+
+    await asyncio.to_thread(kick, served, 6, "signed out everywhere")
+    closed = await driver.call("wait_status", status="closed", timeout=5)
+    await asyncio.sleep(0.5)  # time for attempts it must not make
+
+    state = await driver.call("state")
+    assert closed["ok"]
+    assert state["close_code"] == 4409
+    assert state["token_calls"] == 1
+    assert state["statuses"] == ["connecting", "open", "closed"]
+    assert await driver.call("request", action="echo", payload={}) == {"ok": False, "error": "closed"}
 
 
 async def test_a_refused_handshake_is_retried_only_with_a_fresh_token(driver: Driver, served: Server) -> None:

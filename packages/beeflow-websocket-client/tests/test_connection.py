@@ -118,6 +118,7 @@ async def test_a_terminal_close_code_ends_the_client_without_retrying(code: int)
 
     assert server.connections == 1
     assert client.close_code == code
+    assert str(client.closed_because) == f"the server closed the connection for good ({code}: no)"
     with pytest.raises(ClientClosed):
         await client.request("echo")
 

@@ -221,6 +221,16 @@ def test_pushes_reserved_actions_correlation_and_the_access_token_are_described(
     assert "servers" not in document
 
 
+def test_the_close_codes_say_which_a_client_must_not_reconnect_after(document: dict[str, Any]) -> None:
+    codes = document["channels"]["websocket"]["x-beeflow-close-codes"]
+
+    assert {code: described["reconnect"] for code, described in codes.items()} == {
+        "1013": True,
+        "4408": True,
+        "4409": False,
+    }
+
+
 def test_a_server_given_is_written_with_the_security_scheme() -> None:
     servers = asyncapi_document(servers={"production": {"host": "example.com", "protocol": "wss"}})["servers"]
 

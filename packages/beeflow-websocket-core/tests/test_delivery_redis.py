@@ -184,3 +184,48 @@ async def test_stalled_members_never_hold_up_the_listener_nor_the_other_members(
 
 def test_the_engine_keeps_its_0_4_import_path() -> None:
     assert RedisDeliveryKept is RedisDelivery
+
+
+async def test_a_user_is_disconnected_in_every_process_from_a_third(redis_port: int) -> None:
+    here, there, third = Node(redis_port), Node(redis_port), Node(redis_port)
+    on_here, on_there, bystander = here.client(7, "a"), there.client(7, "b"), there.client(8, "c")
+    try:
+        for client in (on_here, on_there, bystander):
+            await client.open()
+
+        await third.engine.close_group("~user:7", 4409, "kicked")
+        await third.engine.close_connections(["c"], 4000, "one only")
+
+        async with asyncio.timeout(2):
+            while None in (on_here.closed_with, on_there.closed_with, bystander.closed_with):  # noqa: ASYNC110
+                await asyncio.sleep(0.01)
+        assert on_here.closed_with == on_there.closed_with == (4409, "kicked")
+        assert bystander.closed_with == (4000, "one only")
+    finally:
+        for node in (here, there, third):
+            await node.engine.close()
+
+
+async def test_a_kick_coming_back_to_its_own_process_is_skipped(nodes: tuple[Node, Node]) -> None:
+    here, _ = nodes
+    kicked = here.client(7, "a")
+    await kicked.open()
+
+    await here.engine.close_group("~user:7", 4409, "kicked")
+    signed_in_again = here.client(7, "b")  # before the published kick has come back from Redis
+    await signed_in_again.open()
+    await asyncio.sleep(0.2)
+
+    assert kicked.closed_with == (4409, "kicked")
+    assert signed_in_again.closed_with is None
+
+
+async def test_a_malformed_kick_is_ignored(
+    nodes: tuple[Node, Node], caplog: pytest.LogCaptureFixture
+) -> None:
+    here, _ = nodes
+    here.engine._handle(
+        {"channel": "beeflow-websocket:group:~user:7", "data": json.dumps({"origin": "x", "close": [4409]})}
+    )
+
+    assert "ignored a malformed message" in caplog.text

@@ -465,6 +465,12 @@ class Recorder:
     async def remove_from_group(self, group: str, websocket_id: str) -> None:
         self.memberships.append(("remove", group, websocket_id))
 
+    async def close_connections(self, websocket_ids: Collection[str], code: int, reason: str) -> None:
+        raise AssertionError("not closed here")
+
+    async def close_group(self, group: str, code: int, reason: str) -> None:
+        raise AssertionError("not closed here")
+
 
 async def test_only_other_connections_go_through_the_delivery_engine() -> None:
     class Pair(metaclass=RecipientRegistryMeta, name="pair"):

@@ -38,6 +38,12 @@ class Recorder:
     async def remove_from_group(self, group: str, websocket_id: str) -> None:
         raise AssertionError("not used by routing")
 
+    async def close_connections(self, websocket_ids: Collection[str], code: int, reason: str) -> None:
+        raise AssertionError("not used by routing")
+
+    async def close_group(self, group: str, code: int, reason: str) -> None:
+        raise AssertionError("not used by routing")
+
 
 class Team(metaclass=RecipientRegistryMeta, name="routing.team"):
     async def resolve(self, recipient_id: str) -> Collection[str | Group]:

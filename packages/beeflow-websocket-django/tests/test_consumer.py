@@ -153,7 +153,7 @@ async def test_a_full_channel_drops_the_event_with_a_warning(caplog: pytest.LogC
         await conversation.disconnect()
 
     assert frame["event"] == "health"
-    assert "dropped an event for connection specific.idle!x: its channel is full" in caplog.text
+    assert "dropped a message (send) for connection specific.idle!x: its channel is full" in caplog.text
 
 
 async def test_a_frame_after_a_refused_handshake_is_ignored() -> None:
@@ -161,6 +161,7 @@ async def test_a_frame_after_a_refused_handshake_is_ignored() -> None:
 
     await consumer.receive(text_data="{}")
     await consumer.beeflow_event({"type": "beeflow.event", "req_id": None, "body": "{}"})
+    await consumer.beeflow_close({"type": "beeflow.close", "code": 4409, "reason": ""})
     await consumer.disconnect(1000)
 
     assert consumer.dispatcher is None

@@ -14,7 +14,12 @@ from django.urls import path
 from beeflow_websocket.core.event_registry import Event
 from beeflow_websocket.django.consumer import WebSocketConsumer
 from beeflow_websocket.django.engine import redis_state
-from beeflow_websocket.django.push import aemit_event, emit_event
+from beeflow_websocket.django.push import (
+    adisconnect_user,
+    aemit_event,
+    disconnect_connection,
+    emit_event,
+)
 
 from serving import free_port, redis_command, start_server
 
@@ -89,3 +94,40 @@ async def test_with_the_redis_engine_a_push_from_any_loop_reaches_the_user(redis
 
     assert received == ["here", "task"]
     assert state.connections.members("~user:7") == frozenset()
+
+
+async def closed_with(conversation: WebsocketCommunicator) -> tuple[int, str]:
+    message = await conversation.receive_output(timeout=2)
+    assert message["type"] == "websocket.close"
+    return message["code"], message.get("reason", "")
+
+
+async def test_a_user_is_disconnected_everywhere_and_one_connection_by_its_name() -> None:
+    tab_1, tab_2, other = communicator(7), communicator(7), communicator(8)
+    for conversation in (tab_1, tab_2, other):
+        await conversation.connect()
+
+    await adisconnect_user(7, reason="signed out everywhere")
+    kicked = [await closed_with(tab_1), await closed_with(tab_2)]
+    await other.send_json_to(envelope("health"))
+    answer = await other.receive_json_from()
+    await other.disconnect()
+
+    assert kicked == [(4409, "signed out everywhere")] * 2
+    assert answer["event"] == "health"
+
+
+async def test_a_connection_is_disconnected_by_id_from_synchronous_code() -> None:
+    kept, kicked = communicator(7), communicator(7)
+    for conversation in (kept, kicked):
+        await conversation.connect()
+    await kicked.send_json_to(envelope("health"))
+    websocket_id = (await kicked.receive_json_from())["recipient_id"]  # its channel name
+
+    await sync_to_async(disconnect_connection)(websocket_id, code=4000, reason="replaced")
+    closed = await closed_with(kicked)
+    nothing = await kept.receive_nothing()
+    await kept.disconnect()
+
+    assert closed == (4000, "replaced")
+    assert nothing

@@ -10,7 +10,13 @@ from flask import Flask
 from beeflow_websocket.core.event_registry import Event
 from beeflow_websocket.core.problems import InvalidGroupName
 from beeflow_websocket.core.testing import ActionTestClient
-from beeflow_websocket.flask import aemit_event, configure_beeflow_websocket, emit_event
+from beeflow_websocket.flask import (
+    aemit_event,
+    configure_beeflow_websocket,
+    disconnect_connection,
+    disconnect_user,
+    emit_event,
+)
 from beeflow_websocket.flask.configuration import adapter_state
 
 
@@ -64,3 +70,33 @@ def test_an_awaited_push_from_another_event_loop_arrives(app: Flask) -> None:
 def test_a_push_to_a_bad_group_raises_in_the_caller(app: Flask) -> None:
     with pytest.raises(InvalidGroupName):
         emit_event(Announcement(recipient="group", recipient_id="~user:7", payload={}), app=app)
+
+
+def closed_with(app: Flask, tab: ActionTestClient) -> tuple[int, str] | None:
+    async def after_the_close() -> tuple[int, str] | None:
+        for _ in range(100):
+            if tab.closed_with is not None:
+                break
+            await asyncio.sleep(0.01)
+        return tab.closed_with
+
+    return adapter_state(app).bridge.run(after_the_close())
+
+
+def test_a_user_is_disconnected_from_a_view(app: Flask) -> None:
+    first, second, other = tab_of(app, 7), tab_of(app, 7), tab_of(app, 8)
+
+    with app.app_context():
+        disconnect_user(7, reason="signed out everywhere")
+
+    assert closed_with(app, first) == closed_with(app, second) == (4409, "signed out everywhere")
+    assert other.closed_with is None
+
+
+def test_one_connection_is_disconnected_by_its_id(app: Flask) -> None:
+    kept, kicked = tab_of(app, 7), tab_of(app, 7)
+
+    disconnect_connection(kicked.websocket_id, code=4000, reason="replaced", app=app)
+
+    assert closed_with(app, kicked) == (4000, "replaced")
+    assert kept.closed_with is None

@@ -34,8 +34,20 @@ def push_view(request: HttpRequest) -> HttpResponse:
     return HttpResponse(status=204)
 
 
+@csrf_exempt
+@require_POST
+def kick_view(request: HttpRequest) -> HttpResponse:
+    """Close every connection of a user, in every process."""
+    from beeflow_websocket.django.push import disconnect_user
+
+    body = json.loads(request.body)
+    disconnect_user(body["user_id"], reason=body["reason"])
+    return HttpResponse(status=204)
+
+
 urlpatterns = [
     path("login/", login_view),
     path("push/", push_view),
+    path("kick/", kick_view),
     path("", include("beeflow_websocket.django.asyncapi")),
 ]

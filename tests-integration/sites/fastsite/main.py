@@ -8,6 +8,7 @@ from fastapi import Depends, FastAPI, WebSocket, WebSocketException, status
 from pydantic import BaseModel
 
 from beeflow_websocket.fastapi import (
+    adisconnect_user,
     aemit_event,
     configure_beeflow_websocket,
     emit_event,
@@ -65,6 +66,17 @@ async def push(body: Push) -> None:
     await aemit_event(
         Said(recipient=body.recipient, recipient_id=body.recipient_id, payload={"text": body.text}), app=app
     )
+
+
+class Kick(BaseModel):
+    user_id: int
+    reason: str
+
+
+@app.post("/kick/", status_code=204)
+async def kick(body: Kick) -> None:
+    """Close every connection of a user, in every process."""
+    await adisconnect_user(body.user_id, reason=body.reason, app=app)
 
 
 @app.post("/push-sync/", status_code=204)

@@ -8,6 +8,7 @@ from flask_sock import Sock
 
 from beeflow_websocket.flask import (
     configure_beeflow_websocket,
+    disconnect_user,
     emit_event,
     get_access_token,
     handle_beeflow_websocket,
@@ -53,6 +54,14 @@ def websocket_endpoint(websocket) -> None:  # type: ignore[no-untyped-def]
 @sock.route("/ws/cookie/")
 def cookie_endpoint(websocket) -> None:  # type: ignore[no-untyped-def]
     handle_beeflow_websocket(websocket, user_id=g.user_id)
+
+
+@app.post("/kick/")
+def kick() -> tuple[str, int]:
+    """Close every connection of a user, in every process."""
+    body = request.get_json()
+    disconnect_user(body["user_id"], reason=body["reason"])
+    return "", 204
 
 
 @app.post("/push/")

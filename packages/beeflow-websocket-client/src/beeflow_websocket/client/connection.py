@@ -268,8 +268,9 @@ class Client:
             self.close_code = socket.close_code
             self._requests.lose(ConnectionLost(f"the connection closed ({socket.close_code})"))
         if socket.close_code in TERMINAL_CLOSE_CODES:
-            code = socket.close_code
-            self._end_for_good(ClientClosed(f"the server closed the connection for good ({code})"))
+            code, reason = socket.close_code, socket.close_reason
+            said = f"{code}: {reason}" if reason else str(code)
+            self._end_for_good(ClientClosed(f"the server closed the connection for good ({said})"))
         return True
 
     def _end_for_good(self, reason: ClientError) -> None:

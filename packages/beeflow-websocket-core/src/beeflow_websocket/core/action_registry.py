@@ -24,7 +24,17 @@ from __future__ import annotations
 import inspect
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Generic, Protocol, cast, get_args, get_origin, runtime_checkable
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    ClassVar,
+    Generic,
+    Protocol,
+    cast,
+    get_args,
+    get_origin,
+    runtime_checkable,
+)
 from uuid import UUID
 
 from pydantic import BaseModel, JsonValue
@@ -33,8 +43,17 @@ from typing_extensions import TypeVar
 from beeflow_websocket.core._registry import Registry, RegistryMeta
 from beeflow_websocket.core.event_registry import EventPluginProtocol
 from beeflow_websocket.core.exceptions import ActionDoesNotExist
+from beeflow_websocket.core.guardrails.kick import (
+    KICKED_CLOSE_CODE,
+    KICKED_REASON,
+    disconnect_connection,
+    disconnect_user,
+)
 from beeflow_websocket.core.payloads import ActionMessage, WebSocketActionPayload
 from beeflow_websocket.core.problems import WebSocketProblem
+
+if TYPE_CHECKING:
+    from beeflow_websocket.core.transport import Delivery
 
 __all__ = [
     "Action",
@@ -132,7 +151,12 @@ def _refuse_coroutine_execute(cls_name: str, execute: object) -> None:
 
 
 class GroupMembership(Protocol):
-    """The connection behind a context, which joins and leaves groups."""
+    """The connection behind a context, which joins and leaves groups and reaches the deployment."""
+
+    @property
+    def delivery(self) -> Delivery:
+        """The engine that reaches every connection and group of the deployment."""
+        ...
 
     @property
     def groups(self) -> frozenset[str]:
@@ -193,6 +217,32 @@ class ActionContext:
     async def leave(self, group: str) -> None:
         """Take this connection out of ``group``; nothing happens if it was not in it."""
         await self._membership().leave(group)
+
+    async def disconnect_user(
+        self, user_id: UserId, *, code: int = KICKED_CLOSE_CODE, reason: str = KICKED_REASON
+    ) -> None:
+        """Close every connection of ``user_id`` in every process (this one too, if it is theirs).
+
+        The clients do not reconnect after the default code (4409).
+
+        Raises:
+            ValueError: ``code`` is not 1000 or 3000-4999, or ``reason`` is over 123 bytes.
+            DeliveryUnavailable: The delivery engine could not take the request.
+        """
+        await disconnect_user(user_id, delivery=self._membership().delivery, code=code, reason=reason)
+
+    async def disconnect_connection(
+        self, websocket_id: str, *, code: int = KICKED_CLOSE_CODE, reason: str = KICKED_REASON
+    ) -> None:
+        """Close the connection ``websocket_id``, wherever it lives.
+
+        Raises:
+            ValueError: ``code`` is not 1000 or 3000-4999, or ``reason`` is over 123 bytes.
+            DeliveryUnavailable: The delivery engine could not take the request.
+        """
+        await disconnect_connection(
+            websocket_id, delivery=self._membership().delivery, code=code, reason=reason
+        )
 
     def _membership(self) -> GroupMembership:
         if self.membership is None:

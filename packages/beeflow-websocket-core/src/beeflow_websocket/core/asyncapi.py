@@ -7,7 +7,9 @@ whose ``reply`` lists the events its ``execute`` is annotated to yield (unions i
 message whose payload is the frame's JSON Schema, the pydantic model's schema inside it. Pushes to the
 ``user`` and ``group`` recipients are ``send`` operations; ``req_id`` is the correlation id; the access
 token is a security scheme. AsyncAPI 3 allows one reply per operation, so the shape of a stream
-(events, then exactly one terminal frame) is told in the ``x-beeflow-stream`` extension.
+(events, then exactly one terminal frame) is told in the ``x-beeflow-stream`` extension, and the
+close codes the server closes a connection with, and whether to reconnect after each, in the
+channel's ``x-beeflow-close-codes``.
 
 The models' schemas are normalised for AsyncAPI (:mod:`._asyncapi_schemas`), and the classes' annotations
 read by :mod:`._asyncapi_annotations`. The document is
@@ -27,6 +29,7 @@ from beeflow_websocket.core._asyncapi_annotations import event_model, yielded_ev
 from beeflow_websocket.core._asyncapi_schemas import model_schemas
 from beeflow_websocket.core.action_registry import ActionRegistryMeta
 from beeflow_websocket.core.event_registry import EventRegistryMeta
+from beeflow_websocket.core.guardrails.kick import KICKED_CLOSE_CODE
 from beeflow_websocket.core.problems import (
     ActionTimeout,
     DeliveryUnavailable,
@@ -41,6 +44,7 @@ from beeflow_websocket.core.problems import (
     WebSocketProblem,
 )
 from beeflow_websocket.core.protocol import CANCEL_ACTION, COMPLETE_EVENT, PING_ACTION
+from beeflow_websocket.core.transport import IDLE_CLOSE_CODE, SLOW_CONSUMER_CLOSE_CODE
 
 __all__ = ["ASYNCAPI_VERSION", "asyncapi_document"]
 
@@ -188,6 +192,7 @@ class _Builder:
                     "server sends event frames and Problem Details (RFC 9457) frames."
                 ),
                 "messages": {key: {"$ref": f"#/components/messages/{key}"} for key in sorted(self.messages)},
+                "x-beeflow-close-codes": _CLOSE_CODES,
             }
         }
         document["operations"] = operations
@@ -477,6 +482,21 @@ _ACCESS_TOKEN: Final = {
         "(or `access-token` for a client of protocol 0), never the token."
     ),
 }
+_CLOSE_CODES: Final = {
+    str(SLOW_CONSUMER_CLOSE_CODE): {
+        "reconnect": True,
+        "description": "Nothing could be written to the client for slow_consumer_timeout: it is not reading.",
+    },
+    str(IDLE_CLOSE_CODE): {
+        "reconnect": True,
+        "description": "The client sent nothing for idle_timeout; any frame, beeflow.ping too, counts.",
+    },
+    str(KICKED_CLOSE_CODE): {
+        "reconnect": False,
+        "description": "The application disconnected the user, or this connection; do not reconnect.",
+    },
+}
+"""The close codes the server closes a connection with, and whether a client should connect again."""
 _CANCEL_DOC: Final = """Protocol v1: stop a running request of this connection.
 
 Its action is stopped where it waits (its finally blocks run) and it ends with request_cancelled.

@@ -268,11 +268,22 @@ class ConnectionDispatcher:
         if event.skip != self.context.websocket_id:
             self._outbox.post(event)
 
+    def disconnect(self, code: int, reason: str) -> None:
+        """Close the connection from the server side with ``code`` and ``reason``, in a task of its own.
+
+        Its running actions are stopped and frames still waiting to be written are dropped, as when
+        the client goes. Nothing happens once the connection is closing.
+        """
+        if self.protocol.open:
+            logger.info("closing connection %s with %d: %s", self.websocket_id, code, reason)
+            self._close_soon(code, reason)
+
     def _stalled(self) -> None:
-        reason = "outbound queue full: the client is not reading"
-        self._closing = asyncio.get_running_loop().create_task(
-            self._close_with(SLOW_CONSUMER_CLOSE_CODE, reason)
-        )
+        self._close_soon(SLOW_CONSUMER_CLOSE_CODE, "outbound queue full: the client is not reading")
+
+    def _close_soon(self, code: int, reason: str) -> None:
+        self.protocol.closing()
+        self._closing = asyncio.get_running_loop().create_task(self._close_with(code, reason))
 
     def _watch(self) -> None:
         """Close the connection once the client has sent nothing for ``idle_timeout``; else look again then.
@@ -291,9 +302,7 @@ class ConnectionDispatcher:
         self._watchdog = None
         if self.protocol.open:
             logger.info("closing connection %s: nothing received for %.1f s", self.websocket_id, timeout)
-            self.protocol.closing()
-            reason = f"idle: nothing received for {timeout:g} s"
-            self._closing = loop.create_task(self._close_with(IDLE_CLOSE_CODE, reason))
+            self._close_soon(IDLE_CLOSE_CODE, f"idle: nothing received for {timeout:g} s")
 
     async def _close_with(self, code: int, reason: str) -> None:
         try:

@@ -321,4 +321,7 @@ class _MemoryTransport:
         self._client._received(frame)
 
     async def close(self, code: int, reason: str) -> None:
-        self._client.closed_with = (code, reason)
+        client = self._client
+        client.closed_with = (code, reason)
+        # As a served connection is once its server has closed it: no longer reachable.
+        client.connections.discard(client.dispatcher)

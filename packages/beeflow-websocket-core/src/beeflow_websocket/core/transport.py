@@ -77,3 +77,11 @@ class Delivery(Protocol):
     async def remove_from_group(self, group: str, websocket_id: str) -> None:
         """Take a connection out of a group; nothing happens if it was not in it."""
         ...
+
+    async def close_connections(self, websocket_ids: Collection[str], code: int, reason: str) -> None:
+        """Close each of the connections ``websocket_ids`` with ``code`` and ``reason``."""
+        ...
+
+    async def close_group(self, group: str, code: int, reason: str) -> None:
+        """Close every connection in ``group`` with ``code`` and ``reason``."""
+        ...

@@ -23,10 +23,10 @@ from beeflow_websocket.core.problems import DeliveryUnavailable
 from beeflow_websocket.core.transport import OutboundEvent
 from beeflow_websocket.django.configuration import dispatcher_settings
 from beeflow_websocket.django.database import close_stale_connections
-from beeflow_websocket.django.delivery import EVENT_MESSAGE_TYPE, ChannelLayerDelivery
+from beeflow_websocket.django.delivery import CLOSE_MESSAGE_TYPE, EVENT_MESSAGE_TYPE, ChannelLayerDelivery
 from beeflow_websocket.django.engine import redis_state
 
-__all__ = ["EVENT_MESSAGE_TYPE", "WebSocketConsumer"]
+__all__ = ["CLOSE_MESSAGE_TYPE", "EVENT_MESSAGE_TYPE", "WebSocketConsumer"]
 
 logger: Final = logging.getLogger(__name__)
 
@@ -144,3 +144,8 @@ class WebSocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
                 req_id=message.get("req_id"), body=message["body"], skip=message.get("skip")
             )
             await self.dispatcher.deliver(event)
+
+    async def beeflow_close(self, message: dict[str, Any]) -> None:
+        """Close the connection: the application disconnected its user, or it, from anywhere."""
+        if self.dispatcher is not None:
+            self.dispatcher.disconnect(int(message["code"]), str(message["reason"]))

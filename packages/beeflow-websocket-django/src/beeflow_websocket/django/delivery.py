@@ -18,12 +18,15 @@ from channels.exceptions import ChannelFull
 from beeflow_websocket.core.problems import DeliveryUnavailable
 from beeflow_websocket.core.transport import OutboundEvent
 
-__all__ = ["EVENT_MESSAGE_TYPE", "ChannelLayerDelivery", "channel_layer_group"]
+__all__ = ["CLOSE_MESSAGE_TYPE", "EVENT_MESSAGE_TYPE", "ChannelLayerDelivery", "channel_layer_group"]
 
 logger: Final = logging.getLogger(__name__)
 
 EVENT_MESSAGE_TYPE: Final = "beeflow.event"
 """Channel-layer message type that carries an event to a consumer (its ``beeflow_event`` handler)."""
+
+CLOSE_MESSAGE_TYPE: Final = "beeflow.close"
+"""Channel-layer message type that closes a consumer's connection (its ``beeflow_close`` handler)."""
 
 _PLAIN_NAME: Final = re.compile(r"[A-Za-z0-9._-]{1,80}")
 
@@ -56,6 +59,17 @@ class ChannelLayerDelivery:
         """Send ``event`` to every consumer in ``group``."""
         await self._call("group_send", channel_layer_group(group), _message(event), target=f"group {group}")
 
+    async def close_connections(self, websocket_ids: Collection[str], code: int, reason: str) -> None:
+        """Close each consumer's connection."""
+        message = {"type": CLOSE_MESSAGE_TYPE, "code": code, "reason": reason}
+        for channel_name in websocket_ids:
+            await self._call("send", channel_name, message, target=f"connection {channel_name}")
+
+    async def close_group(self, group: str, code: int, reason: str) -> None:
+        """Close the connection of every consumer in ``group``."""
+        message = {"type": CLOSE_MESSAGE_TYPE, "code": code, "reason": reason}
+        await self._call("group_send", channel_layer_group(group), message, target=f"group {group}")
+
     async def add_to_group(self, group: str, websocket_id: str) -> None:
         """Add a consumer channel to ``group``."""
         await self._call("group_add", channel_layer_group(group), websocket_id, target=f"group {group}")
@@ -71,7 +85,7 @@ class ChannelLayerDelivery:
         try:
             await getattr(self.layer, method)(name, argument)
         except ChannelFull:
-            logger.warning("dropped an event for %s: its channel is full", target)
+            logger.warning("dropped a message (%s) for %s: its channel is full", method, target)
         except Exception as error:
             logger.error("the channel layer failed (%s for %s): %s", method, target, error)
             raise DeliveryUnavailable() from error

@@ -12,11 +12,22 @@ Routing and authentication stay in the application::
 
 from beeflow_websocket.fastapi.configuration import configure_beeflow_websocket
 from beeflow_websocket.fastapi.connection import get_access_token, handle_beeflow_websocket
-from beeflow_websocket.fastapi.push import aemit_event, emit_event
+from beeflow_websocket.fastapi.push import (
+    adisconnect_connection,
+    adisconnect_user,
+    aemit_event,
+    disconnect_connection,
+    disconnect_user,
+    emit_event,
+)
 
 __all__ = [
+    "adisconnect_connection",
+    "adisconnect_user",
     "aemit_event",
     "configure_beeflow_websocket",
+    "disconnect_connection",
+    "disconnect_user",
     "emit_event",
     "get_access_token",
     "handle_beeflow_websocket",

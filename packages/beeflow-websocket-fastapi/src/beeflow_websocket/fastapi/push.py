@@ -1,14 +1,17 @@
-"""Send an event from outside any connection: an HTTP endpoint, a background task.
+"""Reach connections from outside any connection: an HTTP endpoint, a background task.
 
 The event reaches exactly the connections it would reach had an action yielded it: a user on all
 their connections, a group, or one connection, in every process the application's engine reaches.
-The application is a keyword, as on Flask: ``aemit_event(event, app=app)``. The 0.4 form
-``aemit_event(app, event)`` still works and warns (``DeprecationWarning``).
+A user's connections, or one connection, are closed the same way (:func:`adisconnect_user`,
+:func:`adisconnect_connection`). The application is a keyword, as on Flask:
+``aemit_event(event, app=app)``. The 0.4 form ``aemit_event(app, event)`` still works and warns
+(``DeprecationWarning``).
 """
 
 from __future__ import annotations
 
 import warnings
+from functools import partial
 from typing import overload
 
 import anyio.from_thread
@@ -16,10 +19,19 @@ from starlette.applications import Starlette
 from typing_extensions import deprecated
 
 from beeflow_websocket.core.event_registry import EventPluginProtocol
+from beeflow_websocket.core.guardrails import kick
+from beeflow_websocket.core.guardrails.kick import KICKED_CLOSE_CODE, KICKED_REASON
 from beeflow_websocket.core.push import emit
 from beeflow_websocket.fastapi.configuration import adapter_state
 
-__all__ = ["aemit_event", "emit_event"]
+__all__ = [
+    "adisconnect_connection",
+    "adisconnect_user",
+    "aemit_event",
+    "disconnect_connection",
+    "disconnect_user",
+    "emit_event",
+]
 
 _OLD_FORM = "pass the application as a keyword: {}(event, app=app); the form {}(app, event) will go in 0.5"
 
@@ -56,6 +68,47 @@ def emit_event(event: object, app: object = None) -> None:
 
 async def _aemit(event: EventPluginProtocol, app: Starlette) -> None:
     await emit(event, delivery=adapter_state(app).delivery)
+
+
+async def adisconnect_user(
+    user_id: object, *, app: Starlette, code: int = KICKED_CLOSE_CODE, reason: str = KICKED_REASON
+) -> None:
+    """Close every connection of ``user_id`` in every process the application's engine reaches.
+
+    The clients do not reconnect after the default code (4409, kicked).
+
+    Raises:
+        ValueError: ``code`` is not 1000 or 3000-4999, or ``reason`` is over 123 bytes.
+        DeliveryUnavailable: The application's engine could not take the request (Redis is down).
+    """
+    await kick.disconnect_user(user_id, delivery=adapter_state(app).delivery, code=code, reason=reason)
+
+
+def disconnect_user(
+    user_id: object, *, app: Starlette, code: int = KICKED_CLOSE_CODE, reason: str = KICKED_REASON
+) -> None:
+    """The same as :func:`adisconnect_user`, from FastAPI's worker threads (``def`` endpoints)."""
+    anyio.from_thread.run(partial(adisconnect_user, user_id, app=app, code=code, reason=reason))
+
+
+async def adisconnect_connection(
+    websocket_id: str, *, app: Starlette, code: int = KICKED_CLOSE_CODE, reason: str = KICKED_REASON
+) -> None:
+    """Close the connection ``websocket_id`` (an action's ``context.websocket_id``), wherever it lives.
+
+    Raises:
+        ValueError: ``code`` is not 1000 or 3000-4999, or ``reason`` is over 123 bytes.
+        DeliveryUnavailable: The application's engine could not take the request (Redis is down).
+    """
+    delivery = adapter_state(app).delivery
+    await kick.disconnect_connection(websocket_id, delivery=delivery, code=code, reason=reason)
+
+
+def disconnect_connection(
+    websocket_id: str, *, app: Starlette, code: int = KICKED_CLOSE_CODE, reason: str = KICKED_REASON
+) -> None:
+    """The same as :func:`adisconnect_connection`, from FastAPI's worker threads (``def`` endpoints)."""
+    anyio.from_thread.run(partial(adisconnect_connection, websocket_id, app=app, code=code, reason=reason))
 
 
 def _arguments(first: object, second: object, name: str) -> tuple[EventPluginProtocol, Starlette]:

@@ -14,12 +14,14 @@ Routing and authentication stay in the application::
 from beeflow_websocket.flask._transport import FlaskSockWebSocket
 from beeflow_websocket.flask.configuration import configure_beeflow_websocket
 from beeflow_websocket.flask.connection import get_access_token, handle_beeflow_websocket
-from beeflow_websocket.flask.push import aemit_event, emit_event
+from beeflow_websocket.flask.push import aemit_event, disconnect_connection, disconnect_user, emit_event
 
 __all__ = [
     "FlaskSockWebSocket",
     "aemit_event",
     "configure_beeflow_websocket",
+    "disconnect_connection",
+    "disconnect_user",
     "emit_event",
     "get_access_token",
     "handle_beeflow_websocket",

@@ -87,11 +87,26 @@ class LocalConnections:
 
     def post_to_group(self, group: str, event: OutboundEvent) -> None:
         """Queue ``event`` for every connection here in ``group``, never waiting for any of them."""
-        self.post_to_connections(tuple(self._groups.get(group, ())), event)
+        self.post_to_connections(self.members(group), event)
 
     async def send_to_group(self, group: str, event: OutboundEvent) -> None:
         """Deliver ``event`` to every connection of this process in ``group``."""
         await self.send_to_connections(tuple(self._groups.get(group, ())), event)
+
+    async def close_connections(self, websocket_ids: Collection[str], code: int, reason: str) -> None:
+        """Close each connection of ``websocket_ids`` that lives in this process; the rest are skipped."""
+        for websocket_id in websocket_ids:
+            self.disconnect(websocket_id, code, reason)
+
+    async def close_group(self, group: str, code: int, reason: str) -> None:
+        """Close every connection of this process in ``group``."""
+        await self.close_connections(tuple(self._groups.get(group, ())), code, reason)
+
+    def disconnect(self, websocket_id: str, code: int, reason: str) -> None:
+        """Start closing the connection ``websocket_id`` if it lives here; it closes in a task of its own."""
+        dispatcher = self._dispatchers.get(websocket_id)
+        if dispatcher is not None:
+            dispatcher.disconnect(code, reason)
 
     async def add_to_group(self, group: str, websocket_id: str) -> None:
         """Put a connection into a group."""

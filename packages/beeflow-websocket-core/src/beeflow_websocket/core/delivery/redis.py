@@ -94,12 +94,24 @@ class RedisDelivery:
         if here:
             await self.local.send_to_connections(here, event)
         if elsewhere:
-            await self._publish(self._connections_channel, event, ids=elsewhere)
+            await self._publish(self._connections_channel, _event_message(event) | {"ids": elsewhere})
 
     async def send_to_group(self, group: str, event: OutboundEvent) -> None:
         """Deliver to this process's members of ``group``; publish for the other processes."""
         await self.local.send_to_group(group, event)
-        await self._publish(self._group_channel(group), event)
+        await self._publish(self._group_channel(group), _event_message(event))
+
+    async def close_connections(self, websocket_ids: Collection[str], code: int, reason: str) -> None:
+        """Close this process's connections of ``websocket_ids``; publish for the rest."""
+        await self.local.close_connections(websocket_ids, code, reason)
+        elsewhere = [websocket_id for websocket_id in websocket_ids if websocket_id not in self.local]
+        if elsewhere:
+            await self._publish(self._connections_channel, {"close": [code, reason], "ids": elsewhere})
+
+    async def close_group(self, group: str, code: int, reason: str) -> None:
+        """Close this process's members of ``group``; publish for the other processes."""
+        await self.local.close_group(group, code, reason)
+        await self._publish(self._group_channel(group), {"close": [code, reason]})
 
     async def add_to_group(self, group: str, websocket_id: str) -> None:
         """Record the membership here, and make sure this process hears the group's channel.
@@ -173,15 +185,12 @@ class RedisDelivery:
             self._pubsub = pubsub
             return pubsub, True
 
-    async def _publish(self, channel: str, event: OutboundEvent, *, ids: list[str] | None = None) -> None:
-        message = {"origin": self.node, "req_id": event.req_id, "body": event.body}
-        if ids is not None:
-            message["ids"] = ids  # type: ignore[assignment]
+    async def _publish(self, channel: str, message: dict[str, object]) -> None:
         try:
-            await self._redis().publish(channel, json.dumps(message))
+            await self._redis().publish(channel, json.dumps(message | {"origin": self.node}))
         except (RedisError, OSError) as error:
             logger.error(
-                "Redis at %s is unreachable; an event for %s was not handed over: %s",
+                "Redis at %s is unreachable; a message for %s was not handed over: %s",
                 self.url,
                 channel,
                 error,
@@ -241,15 +250,28 @@ class RedisDelivery:
             data = json.loads(message["data"])  # type: ignore[arg-type]
             if data["origin"] == self.node:
                 return
-            event = OutboundEvent(req_id=data["req_id"], body=data["body"])
-        except (ValueError, KeyError, TypeError):
+            close = data.get("close")
+            if close is not None:
+                code, reason = int(close[0]), str(close[1])
+            else:
+                event = OutboundEvent(req_id=data["req_id"], body=data["body"])
+        except (ValueError, KeyError, TypeError, IndexError):
             logger.warning("ignored a malformed message on %s", message.get("channel"))
             return
         channel = message["channel"]
         channel = channel.decode() if isinstance(channel, bytes) else str(channel)
-        # Handed over without waiting for any connection: a listener held up by one stalled client
-        # stops reading Redis, which then drops the whole process's subscription.
         if channel == self._connections_channel:
-            self.local.post_to_connections([i for i in data.get("ids", ()) if i in self.local], event)
+            ids = [i for i in data.get("ids", ()) if i in self.local]
         else:
-            self.local.post_to_group(channel.removeprefix(f"{self.channel_prefix}:group:"), event)
+            ids = list(self.local.members(channel.removeprefix(f"{self.channel_prefix}:group:")))
+        if close is None:
+            # Handed over without waiting for any connection: a listener held up by one stalled
+            # client stops reading Redis, which then drops the whole process's subscription.
+            self.local.post_to_connections(ids, event)
+            return
+        for websocket_id in ids:
+            self.local.disconnect(websocket_id, code, reason)
+
+
+def _event_message(event: OutboundEvent) -> dict[str, object]:
+    return {"req_id": event.req_id, "body": event.body}
