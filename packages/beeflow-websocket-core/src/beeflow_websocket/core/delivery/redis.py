@@ -261,16 +261,16 @@ class RedisDelivery:
         channel = message["channel"]
         channel = channel.decode() if isinstance(channel, bytes) else str(channel)
         if channel == self._connections_channel:
-            ids = [i for i in data.get("ids", ()) if i in self.local]
+            ids: Collection[str] = [i for i in data.get("ids", ()) if i in self.local]
         else:
-            ids = list(self.local.members(channel.removeprefix(f"{self.channel_prefix}:group:")))
+            ids = self.local.members(channel.removeprefix(f"{self.channel_prefix}:group:"))
         if close is None:
             # Handed over without waiting for any connection: a listener held up by one stalled
             # client stops reading Redis, which then drops the whole process's subscription.
             self.local.post_to_connections(ids, event)
-            return
-        for websocket_id in ids:
-            self.local.disconnect(websocket_id, code, reason)
+        else:
+            for websocket_id in ids:
+                self.local.disconnect(websocket_id, code, reason)
 
 
 def _event_message(event: OutboundEvent) -> dict[str, object]:
