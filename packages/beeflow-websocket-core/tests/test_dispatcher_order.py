@@ -6,6 +6,8 @@ slowly; whoever gets room first, the numbers must follow the order of the frames
 
 import asyncio
 import random
+from typing import Literal
+from uuid import uuid4
 from collections.abc import AsyncIterator
 
 import pytest
@@ -29,7 +31,12 @@ class Tick(Event, name="tick"):
 class Burst(metaclass=ActionRegistryMeta, name="burst"):
     async def execute(self, message: WebSocketActionPayload, context: ActionContext) -> AsyncIterator[Tick]:
         for n in range(int(str(message.payload["count"]))):
-            yield Tick(recipient="websocket", recipient_id=context.websocket_id, payload={"n": n})
+            yield Tick(
+                recipient="websocket",
+                recipient_id=context.websocket_id,
+                req_id=message.req_id,
+                payload={"n": n},
+            )
 
 
 class SlowReader:
@@ -47,12 +54,21 @@ class SlowReader:
         raise AssertionError(f"closed with {code}: {reason}")
 
 
+@pytest.mark.parametrize("version", [0, 1])
 @pytest.mark.parametrize("seed", range(5))
-async def test_seq_follows_arrival_order_under_own_and_foreign_bursts(seed: int) -> None:
+async def test_seq_follows_arrival_order_under_own_and_foreign_bursts(
+    seed: int, version: Literal[0, 1]
+) -> None:
     reader = SlowReader(seed)
     settings = DispatcherSettings(max_outbound_messages=4, max_concurrent_actions=4, slow_consumer_timeout=30)
     dispatcher = ConnectionDispatcher(
-        reader, delivery=LocalConnections(), websocket_id="slow", user_id=1, path="/ws/", settings=settings
+        reader,
+        delivery=LocalConnections(),
+        websocket_id="slow",
+        user_id=1,
+        path="/ws/",
+        settings=settings,
+        protocol_version=version,
     )
     foreign = OutboundEvent(
         req_id=None, body='{"event":"note","recipient":"group","recipient_id":"r","payload":{}}'
@@ -65,10 +81,7 @@ async def test_seq_follows_arrival_order_under_own_and_foreign_bursts(seed: int)
 
     async def ask(count: int) -> None:
         for _ in range(count):
-            envelope = {
-                "msg_id": "3f0b1f9e-1a44-4c9b-9a9e-7d7c1f3f8a10",
-                "req_id": "5d1b7d2c-7a0e-4f65-8b1c-2f3e4d5c6b7a",
-            }
+            envelope = {"msg_id": str(uuid4()), "req_id": str(uuid4())}
             await dispatcher.receive(
                 to_json(envelope | {"action": "burst", "payload": {"count": 20}}).decode()
             )
@@ -78,6 +91,14 @@ async def test_seq_follows_arrival_order_under_own_and_foreign_bursts(seed: int)
         await dispatcher.wait_idle()
     await dispatcher.close()
 
-    numbers = [from_json(frame)["seq"] for frame in reader.frames]
-    assert len(numbers) == 400
-    assert numbers == list(range(1, 401))
+    frames = [from_json(frame) for frame in reader.frames]
+    numbers = [frame["seq"] for frame in frames]
+    assert numbers == list(range(1, len(frames) + 1))
+    ticks = [frame for frame in frames if frame["event"] == "tick"]
+    assert len(ticks) == 100 and len(frames) - len(ticks) >= 300
+    if version:
+        # Each request's 20 events, in order, end with exactly one terminal frame, its last.
+        for req_id in {frame["req_id"] for frame in ticks}:
+            own = [frame for frame in frames if frame.get("req_id") == req_id]
+            assert [frame["payload"].get("n") for frame in own[:20]] == list(range(20))
+            assert [frame["final"] for frame in own] == [False] * (len(own) - 1) + [True]

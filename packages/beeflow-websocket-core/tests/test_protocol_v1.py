@@ -6,7 +6,15 @@ from pydantic_core import from_json, to_json
 
 from beeflow_websocket.core.negotiation import negotiated_version, selected_subprotocol
 from beeflow_websocket.core.problems import InvalidActionPayload, RequestCancelled, UnknownAction
-from beeflow_websocket.core.protocol import Cancel, Completion, ConnectionProtocol, Ping, Rejection, Reply
+from beeflow_websocket.core.protocol import (
+    Cancel,
+    Completion,
+    ConnectionProtocol,
+    OwnEvent,
+    Ping,
+    Rejection,
+    Reply,
+)
 from beeflow_websocket.core.transport import OutboundEvent
 
 REQ_ID = "5d1b7d2c-7a0e-4f65-8b1c-2f3e4d5c6b7a"
@@ -59,17 +67,20 @@ def test_a_cancel_without_a_valid_req_id_is_refused_422_with_the_field_named() -
 
 def test_the_last_event_is_final_when_the_action_ended_before_it_was_written() -> None:
     protocol, reply = v1(), Reply(UUID(REQ_ID))
-    first, last = protocol.own(reply, EVENT), protocol.own(reply, EVENT)
+    protocol.own(reply)
+    protocol.own(reply)
     assert protocol.end(reply) is None  # its last queued event will end it
 
-    frames = [from_json(protocol.frame(item)) for item in (first, last)]
+    # The first queued behind other frames (an OwnEvent), the last held on its own: marked alike.
+    frames = [from_json(protocol.frame(OwnEvent(EVENT, reply))), from_json(protocol.own_frame(EVENT, reply))]
     assert [(frame["seq"], frame["final"]) for frame in frames] == [(1, False), (2, True)]
     assert list(frames[1])[:4] == ["msg_id", "req_id", "seq", "final"]
 
 
 def test_a_request_whose_events_were_all_written_while_it_ran_ends_with_a_completion() -> None:
     protocol, reply = v1(), Reply(UUID(REQ_ID))
-    written = from_json(protocol.frame(protocol.own(reply, EVENT)))
+    protocol.own(reply)
+    written = from_json(protocol.own_frame(EVENT, reply))
     completion = protocol.end(reply)
 
     assert written["final"] is False

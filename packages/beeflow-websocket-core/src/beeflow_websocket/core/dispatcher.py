@@ -196,8 +196,16 @@ class ConnectionDispatcher:
             if self.protocol.version:
                 item = RunningRequest(decision.action_class, message, Reply(message.req_id))
                 self._requests[message.req_id.int] = item
-            else:
-                item = RunningRequest(decision.action_class, message, None)
+                outbox = self._outbox
+                outbox.eager = True  # what the request holds is written when offer() returns
+                try:
+                    if self._inbox.offer(item):
+                        return
+                finally:
+                    outbox.eager_step_over()
+                await self._inbox.put(item)
+                return
+            item = RunningRequest(decision.action_class, message, None)
         elif type(decision) is Rejection:
             item = decision
         else:

@@ -289,10 +289,26 @@ class ConnectionProtocol:
         reply.sent += 1
         return stamp_final(item.event, self._seq, final=reply.ended and not reply.queued)
 
-    def own(self, reply: Reply, event: OutboundEvent) -> OwnEvent:
-        """v1: queue an event of the request ``reply`` for its own connection; it is marked when written."""
+    def own_frame(self, event: OutboundEvent, reply: Reply) -> str:
+        """What :meth:`frame` gives for ``OwnEvent(event, reply)``, for an event held without one.
+
+        Raises:
+            InvalidState: The connection is not open.
+        """
+        if self._state is not _OPEN:
+            raise InvalidState(_OPEN, self._state)
+        self._written += 1
+        self._seq += 1
+        reply.queued -= 1
+        reply.sent += 1
+        return stamp_final(event, self._seq, final=reply.ended and not reply.queued)
+
+    def own(self, reply: Reply) -> None:
+        """v1: an event of the request ``reply`` waits for its own connection; it is marked when written.
+
+        The caller keeps the event, as an :class:`OwnEvent` when it queues it behind other frames.
+        """
         reply.queued += 1
-        return OwnEvent(event, reply)
 
     def end(self, reply: Reply) -> Completion | None:
         """v1: the request's action has ended without a problem; what must still be written, if anything.

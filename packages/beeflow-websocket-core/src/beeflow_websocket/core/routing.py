@@ -53,7 +53,7 @@ async def route(
     delivery: Delivery,
     *,
     own_id: str | None = None,
-    own: Callable[[OutboundEvent], Awaitable[None]] | None = None,
+    own: Callable[[OutboundEvent], Awaitable[None] | None] | None = None,
     own_groups: Collection[str] = (),
 ) -> OutboundEvent:
     """Send ``event`` to every connection its recipient resolves to; return what was sent.
@@ -62,7 +62,8 @@ async def route(
         event: The event.
         delivery: Reaches connections and groups, in this process or others.
         own_id: The connection that produced the event, if any.
-        own: Hands the event to that connection itself, when the recipient names it.
+        own: Hands the event to that connection itself, when the recipient names it; what it
+            returns, if anything, is awaited (room in a full queue).
         own_groups: The groups that connection is in, where ``own`` reaches it instead.
 
     Raises:
@@ -83,8 +84,8 @@ async def route(
             websocket_ids.remove(own_id)
         elif not member:
             own = None
-        if own is not None:
-            await own(outbound)
+        if own is not None and (waiting := own(outbound)) is not None:
+            await waiting
         if member:
             outbound = OutboundEvent(req_id=outbound.req_id, body=outbound.body, skip=own_id)
     if websocket_ids:
