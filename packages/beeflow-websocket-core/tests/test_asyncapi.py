@@ -228,6 +228,7 @@ def test_the_close_codes_say_which_a_client_must_not_reconnect_after(document: d
         "1013": True,
         "4408": True,
         "4409": False,
+        "4429": True,
     }
 
 
@@ -241,3 +242,19 @@ def test_a_server_given_is_written_with_the_security_scheme() -> None:
             "security": [{"$ref": "#/components/securitySchemes/accessToken"}],
         }
     }
+
+
+def test_an_action_with_rate_limits_of_its_own_may_answer_rate_limited() -> None:
+    with isolated_registries():
+
+        class Search(Action, name="shop.search", user_rate_limit="5/min"):
+            async def execute(self, message: ActionMessage, context: ActionContext) -> AsyncIterator[Event]:
+                return
+                yield
+
+        document = asyncapi_document()
+
+    assert "problem.rate_limited" in reply_names(document, "shop.search")
+    assert "problem.rate_limited" not in reply_names(document, "health")
+    messages: Any = document["components"]
+    assert messages["messages"]["problem.rate_limited"]["summary"] == "429 Too many requests"

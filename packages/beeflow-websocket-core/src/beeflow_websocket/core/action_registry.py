@@ -49,6 +49,8 @@ from beeflow_websocket.core.guardrails.kick import (
     disconnect_connection,
     disconnect_user,
 )
+from beeflow_websocket.core.guardrails.rate_limits import RateLimit
+from beeflow_websocket.core.guardrails.rate_limits import rate_limit as checked_rate_limit
 from beeflow_websocket.core.payloads import ActionMessage, WebSocketActionPayload
 from beeflow_websocket.core.problems import WebSocketProblem
 
@@ -98,6 +100,8 @@ class ActionRegistryMeta(RegistryMeta):
         *,
         timeout: float | None = None,
         raises: Iterable[type[WebSocketProblem]] = (),
+        rate_limit: RateLimit | str | None = None,
+        user_rate_limit: RateLimit | str | None = None,
         **kwargs: Any,
     ) -> ActionRegistryMeta:
         """Refuse an ``execute`` that cannot yield, then register the class.
@@ -105,7 +109,10 @@ class ActionRegistryMeta(RegistryMeta):
         Besides ``name=``, ``replace=`` and ``default=``, an action class takes ``timeout=`` (seconds
         it may run; past them it is stopped and answered 504 ``action_timeout``; unset, the
         ``action_timeout`` setting applies) and ``raises=`` (the problem classes it may end with,
-        which the contract document lists). Subclasses inherit both.
+        which the contract document lists), and ``rate_limit=`` and ``user_rate_limit=`` (how often
+        one connection, or one user on all its connections, may ask for this action, such as
+        ``"10/s"``; beyond it the request is answered 429 ``rate_limited``, on top of the settings'
+        limits for all actions). Subclasses inherit them.
         """
         _refuse_coroutine_execute(cls_name, namespace.get("execute"))
         if timeout is not None and (
@@ -116,7 +123,17 @@ class ActionRegistryMeta(RegistryMeta):
         for problem in problems:
             if not (isinstance(problem, type) and issubclass(problem, WebSocketProblem)):
                 raise TypeError(f"{cls_name}: raises= takes WebSocketProblem subclasses, got {problem!r}")
+        try:
+            limits = {
+                "action_rate_limit": checked_rate_limit(rate_limit, "rate_limit"),
+                "action_user_rate_limit": checked_rate_limit(user_rate_limit, "user_rate_limit"),
+            }
+        except ValueError as error:
+            raise TypeError(f"{cls_name}: {error}") from None
         cls = super().__new__(mcs, cls_name, bases, namespace, **kwargs)
+        for attribute, limit in limits.items():
+            if limit is not None or not hasattr(cls, attribute):
+                setattr(cls, attribute, limit)
         if timeout is not None:
             cls.action_timeout = float(timeout)  # type: ignore[attr-defined]
         elif not hasattr(cls, "action_timeout"):
@@ -133,8 +150,8 @@ class ActionRegistryMeta(RegistryMeta):
         /,
         **kwargs: Any,
     ) -> None:
-        kwargs.pop("timeout", None)
-        kwargs.pop("raises", None)
+        for keyword in ("timeout", "raises", "rate_limit", "user_rate_limit"):
+            kwargs.pop(keyword, None)
         super().__init__(cls_name, bases, namespace, **kwargs)
 
 
@@ -280,6 +297,10 @@ class Action(Generic[PayloadT], metaclass=ActionRegistryMeta):
     """Seconds a request may run (the ``timeout=`` class keyword); ``None``: the settings' default."""
     action_problems: ClassVar[tuple[type[WebSocketProblem], ...]] = ()
     """The problem classes the action may end with (the ``raises=`` class keyword), for the contract."""
+    action_rate_limit: ClassVar[RateLimit | None] = None
+    """How often one connection may ask for this action (the ``rate_limit=`` class keyword)."""
+    action_user_rate_limit: ClassVar[RateLimit | None] = None
+    """How often one user may, on all its connections (the ``user_rate_limit=`` class keyword)."""
 
     def __init_subclass__(cls, **kwargs: object) -> None:
         super().__init_subclass__(**kwargs)

@@ -30,6 +30,7 @@ from beeflow_websocket.core._asyncapi_schemas import model_schemas
 from beeflow_websocket.core.action_registry import ActionRegistryMeta
 from beeflow_websocket.core.event_registry import EventRegistryMeta
 from beeflow_websocket.core.guardrails.kick import KICKED_CLOSE_CODE
+from beeflow_websocket.core.guardrails.limiter import RATE_LIMITED_CLOSE_CODE
 from beeflow_websocket.core.problems import (
     ActionTimeout,
     DeliveryUnavailable,
@@ -38,6 +39,7 @@ from beeflow_websocket.core.problems import (
     InvalidGroupName,
     InvalidMessage,
     MessageTooLarge,
+    RateLimited,
     RequestCancelled,
     UnknownAction,
     UnknownRequest,
@@ -66,6 +68,7 @@ BUILTIN_PROBLEMS: Final[tuple[type[WebSocketProblem], ...]] = (
     RequestCancelled,
     UnknownRequest,
     ActionTimeout,
+    RateLimited,
 )
 """The problems the library itself answers with."""
 
@@ -295,6 +298,8 @@ class _Builder:
         problems += [InternalError, DeliveryUnavailable, RequestCancelled]
         if timeout is not None:
             problems.append(ActionTimeout)
+        if getattr(cls, "action_rate_limit", None) or getattr(cls, "action_user_rate_limit", None):
+            problems.append(RateLimited)  # the settings' limits, for all actions, are the server's to say
         codes = list(dict.fromkeys(problem.code for problem in problems))
         replies = [self.keys[("event", event)] for event in events if ("event", event) in self.keys]
         replies.append(self.keys[("event", COMPLETE_EVENT)])
@@ -494,6 +499,11 @@ _CLOSE_CODES: Final = {
     str(KICKED_CLOSE_CODE): {
         "reconnect": False,
         "description": "The application disconnected the user, or this connection; do not reconnect.",
+    },
+    str(RATE_LIMITED_CLOSE_CODE): {
+        "reconnect": True,
+        "description": "The client went on asking past rate_limit_budget refusals (429 rate_limited); "
+        "reconnect after a while.",
     },
 }
 """The close codes the server closes a connection with, and whether a client should connect again."""

@@ -17,6 +17,7 @@ from uuid import uuid4
 from beeflow_websocket.core.autodiscover import autodiscover_for_caller
 from beeflow_websocket.core.contract import AsyncAPISettings, Contract
 from beeflow_websocket.core.delivery.local import LocalConnections
+from beeflow_websocket.core.guardrails.rate_limits import RateLimit
 from beeflow_websocket.core.lifecycle import ConnectionLifecycle
 from beeflow_websocket.core.negotiation import negotiated_version
 from beeflow_websocket.core.options import OPTIONS, checked_module_names, protocol_settings
@@ -54,6 +55,13 @@ class AdapterOptions(TypedDict, total=False):
             ``None``: never).
         action_timeout: Seconds an action may run unless its class sets ``timeout=``; past them it is
             stopped and answered 504 ``action_timeout`` (default ``None``: no limit).
+        rate_limit: How many requests one connection may make, such as ``"10/s"`` or ``"100/min"``;
+            beyond it a request is answered 429 ``rate_limited`` with ``retry_after`` (default
+            ``None``: no limit).
+        user_rate_limit: The same for all the connections of one user together, on every process
+            when ``redis_url`` is set (default ``None``).
+        rate_limit_budget: How many refused requests a connection may make before it is closed with
+            4429 (default ``"60/min"``; ``None``: never).
         redis_url: A Redis URL (``redis://host:6379/0``) to reach connections, users and groups in every
             process and instance; needs the ``redis`` extra. ``None`` (the default) reaches the
             connections of this process only.
@@ -79,6 +87,9 @@ class AdapterOptions(TypedDict, total=False):
     slow_consumer_timeout: float
     idle_timeout: float | None
     action_timeout: float | None
+    rate_limit: RateLimit | str | None
+    user_rate_limit: RateLimit | str | None
+    rate_limit_budget: RateLimit | str | None
     redis_url: str | None
     redis_channel_prefix: str
     allowed_origins: Iterable[str] | None

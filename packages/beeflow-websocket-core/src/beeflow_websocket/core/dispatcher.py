@@ -16,7 +16,9 @@ The parts, each with one job:
 - :mod:`~beeflow_websocket.core._execution`: running one request's action, and stopping it;
 - :func:`~beeflow_websocket.core.routing.route`: where each yielded event goes;
 - :class:`~beeflow_websocket.core._outbox.Outbox`: frames waiting to be written, one writer, and
-  the slow-consumer policy.
+  the slow-consumer policy;
+- :class:`~beeflow_websocket.core.guardrails.limiter.RequestLimiter`: the rate limits, only when
+  some apply (a request is refused 429 before it waits for a slot).
 
 The dispatcher wires them together, keeps the connection's group membership and, in protocol v1,
 its running requests, so that ``beeflow.cancel`` finds them; ``beeflow.cancel`` and ``beeflow.ping``
@@ -36,6 +38,12 @@ from beeflow_websocket.core._inbox import Inbox
 from beeflow_websocket.core._outbox import Outbox
 from beeflow_websocket.core.action_registry import ActionContext, UserId
 from beeflow_websocket.core.groups import checked_group_name, user_group
+from beeflow_websocket.core.guardrails.limiter import (
+    RATE_LIMITED_CLOSE_CODE,
+    RATE_LIMITED_REASON,
+    RequestLimiter,
+    tokens_of,
+)
 from beeflow_websocket.core.problems import DeliveryUnavailable, RequestCancelled, UnknownRequest
 from beeflow_websocket.core.protocol import Cancel, ConnectionProtocol, Ping, Rejection, Reply, Request
 from beeflow_websocket.core.routing import route
@@ -48,7 +56,7 @@ if TYPE_CHECKING:
 
     from beeflow_websocket.core.event_registry import EventPluginProtocol
     from beeflow_websocket.core.negotiation import ProtocolVersion
-    from beeflow_websocket.core.problems import WebSocketProblem
+    from beeflow_websocket.core.problems import RateLimited, WebSocketProblem
     from beeflow_websocket.core.transport import Delivery, OutboundEvent, Transport
 
 __all__ = ["ConnectionDispatcher"]
@@ -74,6 +82,7 @@ class ConnectionDispatcher:
         "_groups",
         "_heard",
         "_inbox",
+        "_limiter",
         "_member_of",
         "_outbox",
         "_requests",
@@ -108,6 +117,11 @@ class ConnectionDispatcher:
         # v1: the requests beeflow.cancel can find, by req_id (its int: a UUID hashes in Python code).
         self._requests: dict[int, RunningRequest] = {}
         self._torn_down = False
+        self._limiter = (
+            RequestLimiter(settings, user_id=user_id, tokens=tokens_of(delivery))
+            if RequestLimiter.needed(settings)
+            else None
+        )
         self._heard = 0.0  # when the client last sent a frame (monotonic), with an idle_timeout
         self._watchdog: asyncio.TimerHandle | None = None
         self._closing: asyncio.Task[None] | None = None
@@ -193,6 +207,11 @@ class ConnectionDispatcher:
         item: RunningRequest | Rejection
         if type(decision) is Request:
             message = decision.message
+            if self._limiter is not None:
+                refused = await self._limiter.check(decision.action_class, message.action)
+                if refused is not None:
+                    await self._refuse(refused, message.req_id)
+                    return
             if self.protocol.version:
                 item = RunningRequest(decision.action_class, message, Reply(message.req_id))
                 self._requests[message.req_id.int] = item
@@ -213,6 +232,19 @@ class ConnectionDispatcher:
             return
         if not self._inbox.offer(item):
             await self._inbox.put(item)
+
+    async def _refuse(self, problem: RateLimited, req_id: UUID) -> None:
+        """Answer a request its rate limits refused, in order; close a client past its refusal budget."""
+        rejection = Rejection(problem, req_id)
+        if not self._inbox.offer(rejection):
+            await self._inbox.put(rejection)
+        if self._limiter is not None and self._limiter.exhausted and self.protocol.open:
+            logger.warning(
+                "closing connection %s: it went on asking past %s refusals of its rate limits",
+                self.websocket_id,
+                self.settings.rate_limit_budget,
+            )
+            self._close_soon(RATE_LIMITED_CLOSE_CODE, RATE_LIMITED_REASON)
 
     async def wait_idle(self) -> None:
         """Wait until every frame received so far has been handled and its answers written."""

@@ -14,11 +14,13 @@ from dataclasses import dataclass, fields
 from typing import Final
 
 from beeflow_websocket.core.autodiscover import CONVENTIONAL_MODULES
+from beeflow_websocket.core.guardrails.rate_limits import RateLimit
 from beeflow_websocket.core.settings import (
     DEFAULT_MAX_CONCURRENT_ACTIONS,
     DEFAULT_MAX_MESSAGE_SIZE,
     DEFAULT_MAX_OUTBOUND_MESSAGES,
     DEFAULT_MAX_PENDING_MESSAGES,
+    DEFAULT_RATE_LIMIT_BUDGET,
     DEFAULT_SLOW_CONSUMER_TIMEOUT,
     DispatcherSettings,
 )
@@ -73,6 +75,9 @@ OPTIONS: Final[tuple[Option, ...]] = (
     Option("slow_consumer_timeout", DEFAULT_SLOW_CONSUMER_TIMEOUT, "`2.0`", 0.5),
     Option("idle_timeout", None, "`None`", 30.0),
     Option("action_timeout", None, "`None`", 10.0),
+    Option("rate_limit", None, "`None`", RateLimit(10, 1.0)),
+    Option("user_rate_limit", None, "`None`", RateLimit(100, 60.0)),
+    Option("rate_limit_budget", DEFAULT_RATE_LIMIT_BUDGET, '`"60/min"`', RateLimit(10, 60.0)),
     Option("redis_url", None, "`None`", "redis://127.0.0.1:6379/15"),
     Option("redis_channel_prefix", "beeflow-websocket", '`"beeflow-websocket"`', "my-app"),
     Option("allowed_origins", None, "`None`", ("https://app.example.com",), django=False),

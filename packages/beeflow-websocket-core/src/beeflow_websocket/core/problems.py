@@ -38,6 +38,7 @@ __all__ = [
     "InvalidGroupName",
     "InvalidMessage",
     "MessageTooLarge",
+    "RateLimited",
     "RequestCancelled",
     "ServerProblem",
     "UnknownAction",
@@ -59,6 +60,7 @@ BuiltinProblemCode = Literal[
     "request_cancelled",
     "unknown_request",
     "action_timeout",
+    "rate_limited",
 ]
 """The codes the library itself answers with; each has a section in docs/en/errors.md."""
 
@@ -230,6 +232,20 @@ class UnknownRequest(ClientProblem):
     code = "unknown_request"
     title = "Unknown request"
     detail = "No request with this req_id is running on this connection."
+
+
+class RateLimited(ClientProblem):
+    """The request came faster than a rate limit allows; it was not run.
+
+    Its extension members say when to try again and which limit refused it: ``retry_after``
+    (seconds, to the millisecond), ``limit`` (such as ``"10/1s"``) and ``scope`` (``"connection"``
+    or ``"user"``: the user's limit counts the requests of all its connections, on every process).
+    """
+
+    status = 429
+    code = "rate_limited"
+    title = "Too many requests"
+    detail = "The request was not run: it came faster than the rate limit allows."
 
 
 class ActionTimeout(ServerProblem):

@@ -5,11 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
+from beeflow_websocket.core.guardrails.rate_limits import RateLimit, rate_limit
+
 __all__ = [
     "DEFAULT_MAX_CONCURRENT_ACTIONS",
     "DEFAULT_MAX_MESSAGE_SIZE",
     "DEFAULT_MAX_OUTBOUND_MESSAGES",
     "DEFAULT_MAX_PENDING_MESSAGES",
+    "DEFAULT_RATE_LIMIT_BUDGET",
     "DEFAULT_SETTINGS",
     "DEFAULT_SLOW_CONSUMER_TIMEOUT",
     "DispatcherSettings",
@@ -29,6 +32,10 @@ DEFAULT_MAX_OUTBOUND_MESSAGES: Final = 256
 
 DEFAULT_SLOW_CONSUMER_TIMEOUT: Final = 2.0
 """Seconds a full outbound queue may stay full before its client counts as not reading."""
+
+DEFAULT_RATE_LIMIT_BUDGET: Final = RateLimit(60, 60.0)
+"""Requests a connection may have refused for its rate limits (a burst of 60, one more a second)
+before it is closed with 4429: a client that heeds ``retry_after`` is refused a few times at most."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -56,6 +63,16 @@ class DispatcherSettings:
         action_timeout: Seconds an action may run when its class sets no ``timeout=``; past them it
             is stopped as on a cancel and answered 504 ``action_timeout``. ``None`` (the default):
             no limit.
+        rate_limit: How many requests one connection may make, such as ``"10/s"`` or ``"100/min"``
+            (a :class:`~beeflow_websocket.core.guardrails.rate_limits.RateLimit` or its text form); a
+            burst of that many is allowed. Beyond it a request is answered 429 ``rate_limited`` with
+            ``retry_after``, and not run. ``None`` (the default): no limit. Control frames
+            (``beeflow.cancel``, ``beeflow.ping``) are never limited.
+        user_rate_limit: The same for all the connections of one user together, on every process
+            that shares the delivery engine's store (Redis, when configured). ``None``: no limit.
+        rate_limit_budget: How many refused requests a connection may make (``"60/min"``: a burst
+            of 60, then one a second) before it is closed with 4429; ``None``: never closed for it.
+            Whatever is given as text is a ``RateLimit`` once the settings exist.
     """
 
     problem_type_base_url: str | None = None
@@ -66,6 +83,9 @@ class DispatcherSettings:
     slow_consumer_timeout: float = DEFAULT_SLOW_CONSUMER_TIMEOUT
     idle_timeout: float | None = None
     action_timeout: float | None = None
+    rate_limit: RateLimit | str | None = None
+    user_rate_limit: RateLimit | str | None = None
+    rate_limit_budget: RateLimit | str | None = DEFAULT_RATE_LIMIT_BUDGET
 
     def __post_init__(self) -> None:
         base = self.problem_type_base_url
@@ -90,6 +110,8 @@ class DispatcherSettings:
                 isinstance(limit, bool) or not isinstance(limit, int | float) or limit <= 0
             ):
                 raise ValueError(f"{name} must be a positive number or None, got {limit!r}")
+        for name in ("rate_limit", "user_rate_limit", "rate_limit_budget"):
+            object.__setattr__(self, name, rate_limit(getattr(self, name), name))
 
 
 DEFAULT_SETTINGS: Final = DispatcherSettings()

@@ -12,13 +12,21 @@ import logging
 import re
 from collections.abc import Collection
 from typing import Any, Final
+from weakref import WeakKeyDictionary
 
 from channels.exceptions import ChannelFull
 
+from beeflow_websocket.core.guardrails.rate_limits import TokenStore
 from beeflow_websocket.core.problems import DeliveryUnavailable
 from beeflow_websocket.core.transport import OutboundEvent
 
-__all__ = ["CLOSE_MESSAGE_TYPE", "EVENT_MESSAGE_TYPE", "ChannelLayerDelivery", "channel_layer_group"]
+__all__ = [
+    "CLOSE_MESSAGE_TYPE",
+    "EVENT_MESSAGE_TYPE",
+    "ChannelLayerDelivery",
+    "channel_layer_group",
+    "layer_tokens",
+]
 
 logger: Final = logging.getLogger(__name__)
 
@@ -48,6 +56,9 @@ class ChannelLayerDelivery:
 
     def __init__(self, layer: Any) -> None:
         self.layer = layer
+        self.tokens = layer_tokens(layer)
+        """The users' rate-limit buckets: in the layer's Redis with channels-redis, else ``None`` (this
+        process's; see ``beeflow_websocket.core.guardrails.limiter``)."""
 
     async def send_to_connections(self, websocket_ids: Collection[str], event: OutboundEvent) -> None:
         """Send ``event`` to each consumer channel."""
@@ -89,6 +100,30 @@ class ChannelLayerDelivery:
         except Exception as error:
             logger.error("the channel layer failed (%s for %s): %s", method, target, error)
             raise DeliveryUnavailable() from error
+
+
+_LAYER_TOKENS: Final[WeakKeyDictionary[Any, TokenStore]] = WeakKeyDictionary()
+
+
+def layer_tokens(layer: Any) -> TokenStore | None:
+    """The users' rate-limit buckets of the connections a channel layer serves, one store per layer.
+
+    With channels-redis's ``RedisChannelLayer`` they live in the layer's first Redis host, under the
+    layer's prefix, so a Django site needs nothing beyond its Redis for limits shared by every
+    process. Any other layer (the in-memory one, channels-redis's pub/sub layer) has none: limits then
+    hold per process.
+    """
+    if layer is None or type(layer).__module__ != "channels_redis.core":
+        return None
+    tokens = _LAYER_TOKENS.get(layer)
+    if tokens is None:
+        from beeflow_websocket.core.guardrails.redis_tokens import (
+            RedisTokens,  # redis-py: channels-redis has it
+        )
+
+        prefix = f"{getattr(layer, 'prefix', 'asgi')}:beeflow"
+        tokens = _LAYER_TOKENS[layer] = RedisTokens(lambda: layer.connection(0), prefix=prefix)
+    return tokens
 
 
 def _message(event: OutboundEvent) -> dict[str, object]:

@@ -11,6 +11,8 @@ import logging
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Final
 
+from beeflow_websocket.core.guardrails.rate_limits import LocalTokens
+
 if TYPE_CHECKING:
     from beeflow_websocket.core.dispatcher import ConnectionDispatcher
     from beeflow_websocket.core.transport import OutboundEvent
@@ -27,6 +29,8 @@ class LocalConnections:
     def __init__(self) -> None:
         self._dispatchers: dict[str, ConnectionDispatcher] = {}
         self._groups: dict[str, set[str]] = {}
+        self.tokens = LocalTokens()
+        """The users' rate-limit buckets of this process (see ``guardrails.limiter``)."""
 
     def __contains__(self, websocket_id: object) -> bool:
         return websocket_id in self._dispatchers

@@ -37,6 +37,7 @@ except ModuleNotFoundError as missing:  # pragma: no cover - exercised in a subp
     ) from missing
 
 from beeflow_websocket.core.delivery.local import LocalConnections
+from beeflow_websocket.core.guardrails.redis_tokens import RedisTokens
 from beeflow_websocket.core.problems import DeliveryUnavailable
 from beeflow_websocket.core.transport import OutboundEvent
 
@@ -79,6 +80,8 @@ class RedisDelivery:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._lock: asyncio.Lock | None = None
         self._wanted: set[str] = {self._connections_channel}
+        self.tokens = RedisTokens(self._redis, prefix=channel_prefix, fallback=local.tokens)
+        """The users' rate-limit buckets, shared by every process (see ``guardrails.redis_tokens``)."""
 
     @property
     def _connections_channel(self) -> str:
