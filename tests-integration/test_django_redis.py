@@ -86,3 +86,19 @@ async def test_a_burst_to_a_group_on_another_process_loses_nothing_through_the_r
     for frames in received:
         assert [frame["payload"]["n"] for frame in frames] == list(range(burst))
         assert [frame["seq"] for frame in frames] == list(range(2, burst + 2))
+
+
+async def test_a_user_s_rate_limit_is_shared_by_both_processes(two_processes: tuple[Server, Server]) -> None:
+    """Through channels-redis's own Redis as much as through the engine's: nothing more to configure."""
+    process_a, process_b = two_processes
+    async with (
+        connected(process_a.url(), user_id=7) as here,
+        connected(process_b.url(), user_id=7) as there,
+    ):
+        # The site's `limited` action: three a minute per connection, four per user.
+        first = [(await request(here, "limited"))[0] for _ in range(3)]
+        second = [(await request(there, "limited"))[0] for _ in range(2)]
+
+    assert [frame.get("event") for frame in first] == ["echoed"] * 3
+    assert second[0].get("event") == "echoed"
+    assert (second[1]["code"], second[1]["scope"], second[1]["limit"]) == ("rate_limited", "user", "4/60s")

@@ -248,3 +248,10 @@ class Slow(metaclass=ActionRegistryMeta, name="slow", timeout=0.05):
         yield answer(Echoed, message, context, {"slow": True})
         await asyncio.sleep(60)
         yield answer(Echoed, message, context, {"never": True})
+
+
+class Limited(metaclass=ActionRegistryMeta, name="limited", rate_limit="3/min", user_rate_limit="4/min"):
+    """Three a minute per connection, four per user: past them, 429 ``rate_limited``."""
+
+    async def execute(self, message: WebSocketActionPayload, context: ActionContext) -> AsyncIterator[Echoed]:
+        yield answer(Echoed, message, context, {"limited": True})
