@@ -10,7 +10,7 @@ TYPESCRIPT := clients/typescript
 PYTEST := $(RUN) pytest
 
 .DEFAULT_GOAL := help
-.PHONY: help sync browser typescript viewer lock demo bench bench-quick pressure profile test test-core test-django test-fastapi test-flask test-client \
+.PHONY: help sync browser typescript viewer lock demo bench bench-quick pressure guardrails profile test test-core test-django test-fastapi test-flask test-client \
 	test-typescript test-integration test-docs test-bench mypy mypy-core mypy-django mypy-fastapi mypy-flask mypy-client mypy-examples \
 	lint format build clean
 
@@ -36,11 +36,15 @@ lock: ## Update uv.lock after changing a pyproject.toml
 demo: typescript ## Serve the demo application on http://127.0.0.1:8000/ (FastAPI, in memory; the page uses the TypeScript client)
 	$(RUN) uvicorn demo.app:app --app-dir examples --host 127.0.0.1 --port 8000
 
-bench: ## Benchmark the core, every adapter, its framework and its peers (docs/benchmarks/results.md)
+bench: ## Benchmark the core, every adapter, its framework and its peers (docs/benchmarks/results.md), then the guardrails
 	$(RUN) --group bench python bench/run.py
+	$(RUN) --group bench python bench/guardrails.py
 
 bench-quick: ## A short benchmark run, about a minute (docs/benchmarks/results-quick.md)
 	$(RUN) --group bench python bench/run.py --quick
+
+guardrails: ## Two processes per adapter on one Redis: kick latency, a neighbour's latency under a flood, a user's limit (docs/benchmarks/guardrails.md)
+	$(RUN) --group bench python bench/guardrails.py
 
 pressure: ## Two processes per adapter on one Redis, 1,000 readers, some slow or stalled: what each got (bench/pressure.py)
 	$(RUN) --group bench python bench/pressure.py

@@ -27,6 +27,9 @@ DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": os.envi
 BEEFLOW_WEBSOCKET_PROBLEM_TYPE_BASE_URL = "https://example.com/problems/websocket"
 BEEFLOW_WEBSOCKET_ASYNCAPI = {"title": "Test site", "version": "0.1.0"}
 BEEFLOW_WEBSOCKET_MAX_OUTBOUND_MESSAGES = int(os.environ.get("SITE_MAX_OUTBOUND", "256"))
+BEEFLOW_WEBSOCKET_RATE_LIMIT = os.environ.get("SITE_RATE_LIMIT")
+BEEFLOW_WEBSOCKET_USER_RATE_LIMIT = os.environ.get("SITE_USER_RATE_LIMIT")
+BEEFLOW_WEBSOCKET_RATE_LIMIT_BUDGET = os.environ.get("SITE_RATE_LIMIT_BUDGET", "60/min")
 
 if os.environ.get("DJANGOSITE_REDIS_URL"):
     CHANNEL_LAYERS = {

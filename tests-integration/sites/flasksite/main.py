@@ -25,6 +25,9 @@ configure_beeflow_websocket(
     problem_type_base_url="https://example.com/problems/websocket",
     redis_url=os.environ.get("SITE_REDIS_URL"),
     max_outbound_messages=int(os.environ.get("SITE_MAX_OUTBOUND", "256")),
+    rate_limit=os.environ.get("SITE_RATE_LIMIT"),
+    user_rate_limit=os.environ.get("SITE_USER_RATE_LIMIT"),
+    rate_limit_budget=os.environ.get("SITE_RATE_LIMIT_BUDGET", "60/min"),
     asyncapi={"title": "Test site", "version": "0.1.0"},
 )
 
