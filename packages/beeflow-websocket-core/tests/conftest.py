@@ -6,6 +6,8 @@ import pytest
 
 from beeflow_websocket.core.testing import isolated_registries
 
+from serving import free_port, redis_command, start_server
+
 
 @pytest.fixture(autouse=True)
 def isolated() -> Iterator[None]:
@@ -29,3 +31,12 @@ def layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable
     yield write
     for name in set(sys.modules) - before:
         del sys.modules[name]
+
+
+@pytest.fixture
+def redis_port(tmp_path: Path) -> Iterator[int]:
+    """A real Redis server of this test's own, on a free port."""
+    port = free_port()
+    server = start_server("redis", redis_command(port), tmp_path / "redis.log", port)
+    yield port
+    server.stop()

@@ -3,7 +3,7 @@
 import asyncio
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -18,7 +18,7 @@ from beeflow_websocket.core.settings import DispatcherSettings
 from beeflow_websocket.core.testing import ActionTestClient
 from beeflow_websocket.core.transport import OutboundEvent
 
-from serving import free_port, redis_command, start_server
+from serving import redis_command, start_server
 from transports import Stalled
 
 pytestmark = pytest.mark.anyio
@@ -26,14 +26,6 @@ pytestmark = pytest.mark.anyio
 EVENT = OutboundEvent(
     req_id=None, body='{"event":"note","recipient":"group","recipient_id":"room","payload":{}}'
 )
-
-
-@pytest.fixture
-def redis_port(tmp_path: Path) -> Iterator[int]:
-    port = free_port()
-    server = start_server("redis", redis_command(port), tmp_path / "redis.log", port)
-    yield port
-    server.stop()
 
 
 class Node:

@@ -1,8 +1,7 @@
 """Users' rate limits in a real Redis: shared by two engines (two processes), per process when it is gone."""
 
 import asyncio
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
+from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio as redis
@@ -16,19 +15,11 @@ from beeflow_websocket.core.guardrails.redis_tokens import RedisTokens
 from beeflow_websocket.core.settings import DispatcherSettings
 from beeflow_websocket.core.testing import ActionTestClient
 
-from serving import free_port, redis_command, start_server
+from serving import free_port
 
 pytestmark = pytest.mark.anyio
 
 THREE_A_MINUTE = RateLimit(3, 60.0)
-
-
-@pytest.fixture
-def redis_port(tmp_path: Path) -> Iterator[int]:
-    port = free_port()
-    server = start_server("redis", redis_command(port), tmp_path / "redis.log", port)
-    yield port
-    server.stop()
 
 
 @pytest.fixture
