@@ -1,4 +1,5 @@
 import logging
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -8,7 +9,11 @@ from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser, User
 from django.urls import path
 
-from beeflow_websocket.django.authentication import AccessTokenAuthMiddleware
+from beeflow_websocket.django.authentication import (
+    EXPIRES_AT_SCOPE_KEY,
+    REFRESH_SCOPE_KEY,
+    AccessTokenAuthMiddleware,
+)
 from beeflow_websocket.django.consumer import WebSocketConsumer
 
 # Channels closes stale database connections on every disconnect, so consumers touch the database.
@@ -156,3 +161,26 @@ async def test_the_middleware_stacks_under_the_session_one(user: User) -> None:
 
     assert await connect(app, ["access-token", TOKEN]) == (True, "access-token")
     assert await sync_to_async(User.objects.count)() == 1
+
+
+async def test_a_resolver_may_give_the_token_s_expiry_and_the_same_resolver_checks_a_fresh_one(
+    user: User,
+) -> None:
+    expires_at = datetime(2030, 1, 1, tzinfo=UTC)
+
+    def expiring_resolver(token: str) -> tuple[User | None, datetime] | None:
+        if token == "nobody":
+            return None
+        return User.objects.filter(username=token.rpartition(".")[2]).first(), expires_at
+
+    recorder = ScopeRecorder()
+    await connect(
+        AccessTokenAuthMiddleware(recorder, user_resolver=expiring_resolver), ["access-token", TOKEN]
+    )
+    refresh = recorder.scope[REFRESH_SCOPE_KEY]
+
+    assert recorder.scope["user"] == user
+    assert recorder.scope[EXPIRES_AT_SCOPE_KEY] == expires_at
+    assert await refresh("fresh.sig") == (user.pk, expires_at)
+    assert await refresh("nobody") is None
+    assert await refresh("fresh.unknown") is None  # a user the database does not have

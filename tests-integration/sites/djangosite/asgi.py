@@ -27,6 +27,10 @@ django_asgi_app = get_asgi_application()
 
 from django.contrib.auth.models import User  # noqa: E402 - needs the app registry
 
+from beeflow_websocket.core.guardrails.expiry import Expiry  # noqa: E402
+
+from siteplugins.tokens import read_token  # noqa: E402
+
 
 def user_id_of(token: str) -> int | None:
     """Tokens of the form user-<id>; anything else names nobody."""
@@ -35,9 +39,17 @@ def user_id_of(token: str) -> int | None:
     return None
 
 
-def get_user_for_access_token(token: str) -> User | None:
-    """A synchronous resolver: a plain ORM lookup, run through database_sync_to_async."""
-    return User.objects.filter(pk=user_id_of(token)).first()
+def get_user_for_access_token(token: str) -> User | tuple[User | None, Expiry] | None:
+    """A synchronous resolver: a plain ORM lookup, run through database_sync_to_async.
+
+    A token user-<id>~<seconds> expires that many seconds from now: the user comes with its expiry.
+    """
+    identity = read_token(token)
+    if identity is None:
+        return None
+    user_id, expires_at = identity
+    user = User.objects.filter(pk=user_id).first()
+    return user if expires_at is None else (user, expires_at)
 
 
 async def aget_user_for_access_token(token: str) -> User | None:

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, FastAPI, WebSocket, WebSocketException, status
 from pydantic import BaseModel
 
+from beeflow_websocket.core.guardrails.expiry import Expiry
 from beeflow_websocket.fastapi import (
     adisconnect_user,
     aemit_event,
@@ -17,6 +18,7 @@ from beeflow_websocket.fastapi import (
 )
 
 from siteplugins.actions import Said
+from siteplugins.tokens import read_token, refresh
 
 logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s %(message)s")
 
@@ -29,23 +31,27 @@ configure_beeflow_websocket(
     rate_limit=os.environ.get("SITE_RATE_LIMIT"),
     user_rate_limit=os.environ.get("SITE_USER_RATE_LIMIT"),
     rate_limit_budget=os.environ.get("SITE_RATE_LIMIT_BUDGET", "60/min"),
+    # Short, so that the tests of expiring tokens take a second, not a minute.
+    token_expiry_notice=0.5,
+    token_expiry_grace=0.5,
     asyncapi={"title": "Test site", "version": "0.1.0"},
 )
 
 
-async def get_current_user_id(websocket: WebSocket) -> int:
-    """Accept tokens of the form user-<id>; anything else is refused."""
-    token = get_access_token(websocket) or ""
-    if not token.startswith("user-") or not token[5:].isdigit():
+async def get_current_user(websocket: WebSocket) -> tuple[int, Expiry]:
+    """Accept tokens of the form user-<id> (or user-<id>~<seconds>, expiring); refuse anything else."""
+    identity = read_token(get_access_token(websocket) or "")
+    if identity is None:
         raise WebSocketException(code=status.WS_1008_POLICY_VIOLATION)
-    return int(token[5:])
+    return identity
 
 
 @app.websocket("/ws/")
 async def websocket_endpoint(
-    websocket: WebSocket, user_id: Annotated[int, Depends(get_current_user_id)]
+    websocket: WebSocket, user: Annotated[tuple[int, Expiry], Depends(get_current_user)]
 ) -> None:
-    await handle_beeflow_websocket(websocket, user_id=user_id)
+    user_id, expires_at = user
+    await handle_beeflow_websocket(websocket, user_id=user_id, expires_at=expires_at, refresh=refresh)
 
 
 @app.websocket("/ws/cookie/")

@@ -15,6 +15,7 @@ from beeflow_websocket.flask import (
 )
 
 from siteplugins.actions import Said
+from siteplugins.tokens import read_token
 
 logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s %(message)s")
 
@@ -28,6 +29,9 @@ configure_beeflow_websocket(
     rate_limit=os.environ.get("SITE_RATE_LIMIT"),
     user_rate_limit=os.environ.get("SITE_USER_RATE_LIMIT"),
     rate_limit_budget=os.environ.get("SITE_RATE_LIMIT_BUDGET", "60/min"),
+    # Short, so that the tests of expiring tokens take a second, not a minute.
+    token_expiry_notice=0.5,
+    token_expiry_grace=0.5,
     asyncapi={"title": "Test site", "version": "0.1.0"},
 )
 
@@ -43,15 +47,15 @@ def authenticate() -> None:
         return
     if request.path != "/ws/":
         return
-    token = get_access_token() or ""
-    if not token.startswith("user-") or not token[5:].isdigit():
+    identity = read_token(get_access_token() or "")
+    if identity is None:
         abort(401)
-    g.user_id = int(token[5:])
+    g.user_id, g.expires_at = identity
 
 
 @sock.route("/ws/")
 def websocket_endpoint(websocket) -> None:  # type: ignore[no-untyped-def]
-    handle_beeflow_websocket(websocket, user_id=g.user_id)
+    handle_beeflow_websocket(websocket, user_id=g.user_id, expires_at=g.expires_at, refresh=read_token)
 
 
 @sock.route("/ws/cookie/")

@@ -29,6 +29,7 @@ from beeflow_websocket.core._asyncapi_annotations import event_model, yielded_ev
 from beeflow_websocket.core._asyncapi_schemas import model_schemas
 from beeflow_websocket.core.action_registry import ActionRegistryMeta
 from beeflow_websocket.core.event_registry import EventRegistryMeta
+from beeflow_websocket.core.guardrails.expiry import TOKEN_EXPIRED_CLOSE_CODE
 from beeflow_websocket.core.guardrails.kick import KICKED_CLOSE_CODE
 from beeflow_websocket.core.guardrails.limiter import RATE_LIMITED_CLOSE_CODE
 from beeflow_websocket.core.problems import (
@@ -41,11 +42,12 @@ from beeflow_websocket.core.problems import (
     MessageTooLarge,
     RateLimited,
     RequestCancelled,
+    TokenRefused,
     UnknownAction,
     UnknownRequest,
     WebSocketProblem,
 )
-from beeflow_websocket.core.protocol import CANCEL_ACTION, COMPLETE_EVENT, PING_ACTION
+from beeflow_websocket.core.protocol import CANCEL_ACTION, COMPLETE_EVENT, PING_ACTION, REFRESH_ACTION
 from beeflow_websocket.core.transport import IDLE_CLOSE_CODE, SLOW_CONSUMER_CLOSE_CODE
 
 __all__ = ["ASYNCAPI_VERSION", "asyncapi_document"]
@@ -69,6 +71,7 @@ BUILTIN_PROBLEMS: Final[tuple[type[WebSocketProblem], ...]] = (
     UnknownRequest,
     ActionTimeout,
     RateLimited,
+    TokenRefused,
 )
 """The problems the library itself answers with."""
 
@@ -346,6 +349,15 @@ class _Builder:
         ping = self._action_message(
             PING_ACTION, type("Ping", (), {"__doc__": _PING_DOC}), {"type": "object", "maxProperties": 0}
         )
+        refresh_payload = {
+            "type": "object",
+            "required": ["token"],
+            "properties": {"token": {"type": "string", "minLength": 1, "description": "A fresh token."}},
+            "additionalProperties": False,
+        }
+        refresh = self._action_message(
+            REFRESH_ACTION, type("Refresh", (), {"__doc__": _REFRESH_DOC}), refresh_payload
+        )
         complete = self._ref(self.keys[("event", COMPLETE_EVENT)])
 
         def operation(key: str, doc: str, replies: list[Any], problems: list[str]) -> Json:
@@ -377,6 +389,12 @@ class _Builder:
                 ["unknown_request", "invalid_action_payload"],
             ),
             _key(PING_ACTION): operation(ping, _PING_DOC, [complete], []),
+            _key(REFRESH_ACTION): operation(
+                refresh,
+                _REFRESH_DOC,
+                [complete, self._ref(self.keys[("problem", TokenRefused.code)]), invalid],
+                ["token_refused", "invalid_action_payload"],
+            ),
         }
 
     def _push_operation(self, recipient: str, events: list[str]) -> Json:
@@ -500,6 +518,11 @@ _CLOSE_CODES: Final = {
         "reconnect": False,
         "description": "The application disconnected the user, or this connection; do not reconnect.",
     },
+    str(TOKEN_EXPIRED_CLOSE_CODE): {
+        "reconnect": True,
+        "description": "The connection's credentials expired and were not refreshed (beeflow.refresh); "
+        "connect again with a fresh token.",
+    },
     str(RATE_LIMITED_CLOSE_CODE): {
         "reconnect": True,
         "description": "The client went on asking past rate_limit_budget refusals (429 rate_limited); "
@@ -511,6 +534,12 @@ _CANCEL_DOC: Final = """Protocol v1: stop a running request of this connection.
 
 Its action is stopped where it waits (its finally blocks run) and it ends with request_cancelled.
 The cancel itself ends with beeflow.complete, or unknown_request when no such request is running."""
+_REFRESH_DOC: Final = """Protocol v1: renew this connection's credentials with a fresh token.
+
+Sent when the server's beeflow.token_expiring event (payload {"expires_in": seconds}) says they
+expire soon. The application checks the token as it checked the first: beeflow.complete when it
+names the same user, token_refused otherwise. A connection not refreshed by its expiry and a grace
+period is closed with 4440."""
 _PING_DOC: Final = """Protocol v1: answered at once with beeflow.complete.
 
 A heartbeat for clients that cannot see WebSocket pings, such as browsers."""

@@ -27,6 +27,7 @@ from beeflow_websocket.core.settings import DEFAULT_SETTINGS, DispatcherSettings
 if TYPE_CHECKING:
     from beeflow_websocket.core.action_registry import UserId
     from beeflow_websocket.core.delivery.redis import RedisDelivery
+    from beeflow_websocket.core.guardrails.expiry import Expiry, Refresh
     from beeflow_websocket.core.transport import Delivery, Transport
 
 __all__ = ["AdapterOptions", "AdapterState", "check_option_names", "configure_adapter"]
@@ -62,6 +63,10 @@ class AdapterOptions(TypedDict, total=False):
             when ``redis_url`` is set (default ``None``).
         rate_limit_budget: How many refused requests a connection may make before it is closed with
             4429 (default ``"60/min"``; ``None``: never).
+        token_expiry_notice: Seconds before a connection's credentials expire (``expires_at`` of
+            ``handle_beeflow_websocket``) at which a v1 client is told to refresh them (default 30.0).
+        token_expiry_grace: Seconds after they expire at which an unrefreshed connection is closed
+            with 4440 (default 10.0).
         redis_url: A Redis URL (``redis://host:6379/0``) to reach connections, users and groups in every
             process and instance; needs the ``redis`` extra. ``None`` (the default) reaches the
             connections of this process only.
@@ -90,6 +95,8 @@ class AdapterOptions(TypedDict, total=False):
     rate_limit: RateLimit | str | None
     user_rate_limit: RateLimit | str | None
     rate_limit_budget: RateLimit | str | None
+    token_expiry_notice: float
+    token_expiry_grace: float
     redis_url: str | None
     redis_channel_prefix: str
     allowed_origins: Iterable[str] | None
@@ -149,12 +156,15 @@ class AdapterState:
         websocket_id: str | None = None,
         path: str,
         subprotocols: Sequence[str] = (),
+        expires_at: Expiry = None,
+        refresh: Refresh | None = None,
     ) -> ConnectionLifecycle:
         """Serve one connection of this application for the duration of an ``async with`` block.
 
         See :class:`~beeflow_websocket.core.lifecycle.ConnectionLifecycle`; ``websocket_id`` is a random
         UUID unless given. ``subprotocols`` are those the client offered: they decide the protocol
-        version (:mod:`beeflow_websocket.core.negotiation`).
+        version (:mod:`beeflow_websocket.core.negotiation`); ``expires_at`` and ``refresh`` hold the
+        connection to credentials that expire (:mod:`beeflow_websocket.core.guardrails.expiry`).
         """
         return ConnectionLifecycle(
             transport,
@@ -165,6 +175,8 @@ class AdapterState:
             path=path,
             settings=self.settings,
             protocol_version=negotiated_version(subprotocols),
+            expires_at=expires_at,
+            refresh=refresh,
         )
 
 

@@ -33,22 +33,49 @@ import time
 from functools import partial
 from typing import TYPE_CHECKING, Final
 
+from pydantic_core import to_json
+
 from beeflow_websocket.core._execution import RunningRequest, run_action
 from beeflow_websocket.core._inbox import Inbox
 from beeflow_websocket.core._outbox import Outbox
 from beeflow_websocket.core.action_registry import ActionContext, UserId
 from beeflow_websocket.core.groups import checked_group_name, user_group
+from beeflow_websocket.core.guardrails.expiry import (
+    EXPIRING_EVENT,
+    TOKEN_EXPIRED_CLOSE_CODE,
+    TOKEN_EXPIRED_REASON,
+    Expiry,
+    TokenLease,
+    expiry_timestamp,
+    renewed_expiry,
+)
+from beeflow_websocket.core.guardrails.expiry import (
+    Refresh as RefreshHook,
+)
 from beeflow_websocket.core.guardrails.limiter import (
     RATE_LIMITED_CLOSE_CODE,
     RATE_LIMITED_REASON,
     RequestLimiter,
     tokens_of,
 )
-from beeflow_websocket.core.problems import DeliveryUnavailable, RequestCancelled, UnknownRequest
-from beeflow_websocket.core.protocol import Cancel, ConnectionProtocol, Ping, Rejection, Reply, Request
+from beeflow_websocket.core.problems import (
+    DeliveryUnavailable,
+    RequestCancelled,
+    TokenRefused,
+    UnknownRequest,
+)
+from beeflow_websocket.core.protocol import (
+    Cancel,
+    ConnectionProtocol,
+    Ping,
+    Refresh,
+    Rejection,
+    Reply,
+    Request,
+)
 from beeflow_websocket.core.routing import route
 from beeflow_websocket.core.settings import DEFAULT_SETTINGS, DispatcherSettings
-from beeflow_websocket.core.transport import IDLE_CLOSE_CODE, SLOW_CONSUMER_CLOSE_CODE
+from beeflow_websocket.core.transport import IDLE_CLOSE_CODE, SLOW_CONSUMER_CLOSE_CODE, OutboundEvent
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable
@@ -57,7 +84,7 @@ if TYPE_CHECKING:
     from beeflow_websocket.core.event_registry import EventPluginProtocol
     from beeflow_websocket.core.negotiation import ProtocolVersion
     from beeflow_websocket.core.problems import RateLimited, WebSocketProblem
-    from beeflow_websocket.core.transport import Delivery, OutboundEvent, Transport
+    from beeflow_websocket.core.transport import Delivery, Transport
 
 __all__ = ["ConnectionDispatcher"]
 
@@ -82,9 +109,11 @@ class ConnectionDispatcher:
         "_groups",
         "_heard",
         "_inbox",
+        "_lease",
         "_limiter",
         "_member_of",
         "_outbox",
+        "_refresh",
         "_requests",
         "_torn_down",
         "_watchdog",
@@ -104,6 +133,8 @@ class ConnectionDispatcher:
         path: str,
         settings: DispatcherSettings = DEFAULT_SETTINGS,
         protocol_version: ProtocolVersion = 0,
+        expires_at: Expiry = None,
+        refresh: RefreshHook | None = None,
     ) -> None:
         self.transport = transport
         self.delivery = delivery
@@ -122,6 +153,9 @@ class ConnectionDispatcher:
             if RequestLimiter.needed(settings)
             else None
         )
+        self._refresh = refresh
+        self._lease: TokenLease | None = None
+        self._expire_at(expiry_timestamp(expires_at))
         self._heard = 0.0  # when the client last sent a frame (monotonic), with an idle_timeout
         self._watchdog: asyncio.TimerHandle | None = None
         self._closing: asyncio.Task[None] | None = None
@@ -177,6 +211,8 @@ class ConnectionDispatcher:
         if self.settings.idle_timeout is not None:
             self._heard = time.monotonic()
             self._watch()
+        if self._lease is not None:
+            self._lease.start()
 
     async def join(self, group: str) -> None:
         """Put this connection into ``group`` (what ``context.join`` does)."""
@@ -263,6 +299,8 @@ class ConnectionDispatcher:
         self._torn_down = True
         if self._watchdog is not None:
             self._watchdog.cancel()
+        if self._lease is not None:
+            self._lease.stop()
         await self._inbox.stop()
         await self._outbox.stop()
         for group in (user_group(self.context.user_id), *self._groups):
@@ -317,6 +355,35 @@ class ConnectionDispatcher:
         if self.protocol.open:
             logger.info("closing connection %s with %d: %s", self.websocket_id, code, reason)
             self._close_soon(code, reason)
+
+    def _expire_at(self, expires_at: float | None, *, started: bool = False) -> None:
+        """Hold the connection to credentials that expire at ``expires_at`` (``None``: never)."""
+        if self._lease is not None:
+            self._lease.renew(expires_at)
+        elif expires_at is not None:
+            self._lease = TokenLease(
+                expires_at,
+                notice=self.settings.token_expiry_notice,
+                grace=self.settings.token_expiry_grace,
+                on_notice=self._expiring,
+                on_expired=self._expired,
+            )
+            if started:
+                self._lease.start()
+
+    def _expiring(self, seconds_left: float) -> None:
+        if self.protocol.version and self.protocol.open:
+            body = (
+                f'{{"event":"{EXPIRING_EVENT}","recipient":"websocket",'
+                f'"recipient_id":{to_json(self.websocket_id).decode()},'
+                f'"payload":{{"expires_in":{round(seconds_left, 3)}}}}}'
+            )
+            self._outbox.post(OutboundEvent(req_id=None, body=body))
+
+    def _expired(self) -> None:
+        if self.protocol.open:
+            logger.info("closing connection %s: its credentials expired unrefreshed", self.websocket_id)
+            self._close_soon(TOKEN_EXPIRED_CLOSE_CODE, TOKEN_EXPIRED_REASON)
 
     def _stalled(self) -> None:
         self._close_soon(SLOW_CONSUMER_CLOSE_CODE, "outbound queue full: the client is not reading")
@@ -377,9 +444,15 @@ class ConnectionDispatcher:
                 if self._requests.get(key) is run:
                     del self._requests[key]
 
-    async def _control(self, request: Cancel | Ping) -> None:
-        """v1: answer ``beeflow.cancel`` or ``beeflow.ping`` at once."""
-        if type(request) is Cancel:
+    async def _control(self, request: Cancel | Ping | Refresh) -> None:
+        """v1: answer ``beeflow.cancel``, ``beeflow.ping`` or ``beeflow.refresh`` at once."""
+        if type(request) is Refresh:
+            renewed = await renewed_expiry(self._refresh, request.token, self.context.user_id)
+            if isinstance(renewed, TokenRefused):
+                await self._send_problem(renewed, request.req_id, True)
+                return
+            self._expire_at(renewed, started=True)
+        elif type(request) is Cancel:
             target = self._requests.get(request.target.int)
             if target is None:
                 await self._send_problem(UnknownRequest(), request.req_id, True)

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
 
     from beeflow_websocket.core.action_registry import UserId
     from beeflow_websocket.core.delivery.local import LocalConnections
+    from beeflow_websocket.core.guardrails.expiry import Expiry, Refresh
     from beeflow_websocket.core.negotiation import ProtocolVersion
     from beeflow_websocket.core.settings import DispatcherSettings
     from beeflow_websocket.core.transport import Delivery, Transport
@@ -49,6 +50,9 @@ class ConnectionLifecycle:
         path: The connection path, the ``instance`` of error frames.
         settings: The protocol settings.
         protocol_version: What the handshake negotiated (see :mod:`beeflow_websocket.core.negotiation`).
+        expires_at: When the connection's credentials expire; ``None``: never (see
+            :mod:`beeflow_websocket.core.guardrails.expiry`).
+        refresh: Checks a fresh token sent with ``beeflow.refresh``; ``None``: refreshes are refused.
     """
 
     __slots__ = ("_connections", "dispatcher")
@@ -64,6 +68,8 @@ class ConnectionLifecycle:
         path: str,
         settings: DispatcherSettings,
         protocol_version: ProtocolVersion = 0,
+        expires_at: Expiry = None,
+        refresh: Refresh | None = None,
     ) -> None:
         self._connections = connections
         self.dispatcher = ConnectionDispatcher(
@@ -74,6 +80,8 @@ class ConnectionLifecycle:
             path=path,
             settings=settings,
             protocol_version=protocol_version,
+            expires_at=expires_at,
+            refresh=refresh,
         )
 
     async def __aenter__(self) -> ConnectionDispatcher:

@@ -22,6 +22,8 @@ from beeflow_websocket.core.settings import (
     DEFAULT_MAX_PENDING_MESSAGES,
     DEFAULT_RATE_LIMIT_BUDGET,
     DEFAULT_SLOW_CONSUMER_TIMEOUT,
+    DEFAULT_TOKEN_EXPIRY_GRACE,
+    DEFAULT_TOKEN_EXPIRY_NOTICE,
     DispatcherSettings,
 )
 
@@ -78,6 +80,8 @@ OPTIONS: Final[tuple[Option, ...]] = (
     Option("rate_limit", None, "`None`", RateLimit(10, 1.0)),
     Option("user_rate_limit", None, "`None`", RateLimit(100, 60.0)),
     Option("rate_limit_budget", DEFAULT_RATE_LIMIT_BUDGET, '`"60/min"`', RateLimit(10, 60.0)),
+    Option("token_expiry_notice", DEFAULT_TOKEN_EXPIRY_NOTICE, "`30.0`", 60.0),
+    Option("token_expiry_grace", DEFAULT_TOKEN_EXPIRY_GRACE, "`10.0`", 5.0),
     Option("redis_url", None, "`None`", "redis://127.0.0.1:6379/15"),
     Option("redis_channel_prefix", "beeflow-websocket", '`"beeflow-websocket"`', "my-app"),
     Option("allowed_origins", None, "`None`", ("https://app.example.com",), django=False),

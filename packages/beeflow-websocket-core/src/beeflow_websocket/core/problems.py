@@ -41,6 +41,7 @@ __all__ = [
     "RateLimited",
     "RequestCancelled",
     "ServerProblem",
+    "TokenRefused",
     "UnknownAction",
     "UnknownRequest",
     "WebSocketProblem",
@@ -61,6 +62,7 @@ BuiltinProblemCode = Literal[
     "unknown_request",
     "action_timeout",
     "rate_limited",
+    "token_refused",
 ]
 """The codes the library itself answers with; each has a section in docs/en/errors.md."""
 
@@ -246,6 +248,19 @@ class RateLimited(ClientProblem):
     code = "rate_limited"
     title = "Too many requests"
     detail = "The request was not run: it came faster than the rate limit allows."
+
+
+class TokenRefused(ClientProblem):
+    """v1: ``beeflow.refresh`` brought a token that does not renew this connection's credentials.
+
+    It names nobody, or another user, or the connection has no way to check one; ``detail`` says
+    which. Nothing changes: the credentials still expire when they did.
+    """
+
+    status = 401
+    code = "token_refused"
+    title = "Token refused"
+    detail = "The token does not renew this connection's credentials."
 
 
 class ActionTimeout(ServerProblem):

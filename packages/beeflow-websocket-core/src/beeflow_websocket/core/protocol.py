@@ -11,9 +11,10 @@ The state only moves forward, ``OPEN`` to ``CLOSING`` to ``CLOSED``: a connectio
 is sent nothing more, and a caller that tries is told which state it expected and which it found.
 
 A connection that negotiated protocol v1 (:mod:`beeflow_websocket.core.negotiation`) also gets the
-v1 rules here: a frame naming ``beeflow.cancel`` or ``beeflow.ping`` becomes a :class:`Cancel` or a
-:class:`Ping`, and every request ends with exactly one frame marked ``"final": true``. Whether an
-event is a request's last is known only when it is written, so the request's own events are numbered
+v1 rules here: a frame naming ``beeflow.cancel``, ``beeflow.ping`` or ``beeflow.refresh`` becomes a
+:class:`Cancel`, a :class:`Ping` or a :class:`Refresh`, and every request ends with exactly one frame
+marked ``"final": true``. Whether an event is a request's last is known only when it is written, so
+the request's own events are numbered
 and marked then (:class:`OwnEvent`); a request whose last event was already written when its action
 ended ends with a :class:`Completion`, the ``beeflow.complete`` event.
 """
@@ -25,7 +26,7 @@ import logging
 from typing import TYPE_CHECKING, Final, NamedTuple
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from beeflow_websocket.core._wire import (
     decode_object,
@@ -58,6 +59,7 @@ __all__ = [
     "CANCEL_ACTION",
     "COMPLETE_EVENT",
     "PING_ACTION",
+    "REFRESH_ACTION",
     "Cancel",
     "Completion",
     "ConnectionProtocol",
@@ -66,6 +68,7 @@ __all__ = [
     "Outgoing",
     "OwnEvent",
     "Ping",
+    "Refresh",
     "Rejection",
     "Reply",
     "Request",
@@ -73,6 +76,8 @@ __all__ = [
 
 CANCEL_ACTION: Final = "beeflow.cancel"
 """v1: stop a running request of the same connection; payload ``{"req_id": <its req_id>}``."""
+REFRESH_ACTION: Final = "beeflow.refresh"
+"""v1: renew the connection's credentials with a fresh token; payload ``{"token": <token>}``."""
 PING_ACTION: Final = "beeflow.ping"
 """v1: answered at once with ``beeflow.complete``, for clients that cannot see WebSocket pings."""
 COMPLETE_EVENT: Final = "beeflow.complete"
@@ -131,6 +136,19 @@ class Ping(NamedTuple):
     """v1: ``beeflow.ping`` (request ``req_id``), to be answered at once."""
 
     req_id: UUID
+
+
+class Refresh(NamedTuple):
+    """v1: ``beeflow.refresh`` (request ``req_id``) brings a fresh ``token`` for the connection's user."""
+
+    req_id: UUID
+    token: str
+
+
+class _RefreshPayload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    token: str = Field(min_length=1)
 
 
 class _CancelPayload(BaseModel):
@@ -224,7 +242,7 @@ class ConnectionProtocol:
         """How many frames have been handed to the transport: progress, for telling a stalled client."""
         return self._written
 
-    def receive(self, frame: str | bytes) -> Request | Rejection | Cancel | Ping:
+    def receive(self, frame: str | bytes) -> Request | Rejection | Cancel | Ping | Refresh:
         """Decide what one frame from the client asks for.
 
         Checks the size, decodes the JSON, validates the envelope and looks the action up; a frame
@@ -258,6 +276,10 @@ class ConnectionProtocol:
                     return Cancel(req_id, cancel.req_id)
                 if self.version and message.action == PING_ACTION:
                     return Ping(req_id)
+                if self.version and message.action == REFRESH_ACTION:
+                    refresh = validate_payload(_RefreshPayload, message)
+                    assert isinstance(refresh, _RefreshPayload)  # noqa: S101 - what validate_payload returns
+                    return Refresh(req_id, refresh.token)
                 raise UnknownAction(
                     f"No action is registered under the name {quoted(message.action)}."
                 ) from None

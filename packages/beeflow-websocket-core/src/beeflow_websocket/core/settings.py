@@ -15,6 +15,8 @@ __all__ = [
     "DEFAULT_RATE_LIMIT_BUDGET",
     "DEFAULT_SETTINGS",
     "DEFAULT_SLOW_CONSUMER_TIMEOUT",
+    "DEFAULT_TOKEN_EXPIRY_GRACE",
+    "DEFAULT_TOKEN_EXPIRY_NOTICE",
     "DispatcherSettings",
 ]
 
@@ -36,6 +38,12 @@ DEFAULT_SLOW_CONSUMER_TIMEOUT: Final = 2.0
 DEFAULT_RATE_LIMIT_BUDGET: Final = RateLimit(60, 60.0)
 """Requests a connection may have refused for its rate limits (a burst of 60, one more a second)
 before it is closed with 4429: a client that heeds ``retry_after`` is refused a few times at most."""
+
+DEFAULT_TOKEN_EXPIRY_NOTICE: Final = 30.0
+"""Seconds before credentials expire at which a v1 client is told: time for a token round trip."""
+
+DEFAULT_TOKEN_EXPIRY_GRACE: Final = 10.0
+"""Seconds after they expire before an unrefreshed connection is closed: clock skew and a slow refresh."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -73,6 +81,10 @@ class DispatcherSettings:
         rate_limit_budget: How many refused requests a connection may make (``"60/min"``: a burst
             of 60, then one a second) before it is closed with 4429; ``None``: never closed for it.
             Whatever is given as text is a ``RateLimit`` once the settings exist.
+        token_expiry_notice: Seconds before a connection's credentials expire (when the
+            authentication says so) at which a v1 client is told, to refresh them in band.
+        token_expiry_grace: Seconds after they expire at which a connection not refreshed is closed
+            with 4440.
     """
 
     problem_type_base_url: str | None = None
@@ -86,6 +98,8 @@ class DispatcherSettings:
     rate_limit: RateLimit | str | None = None
     user_rate_limit: RateLimit | str | None = None
     rate_limit_budget: RateLimit | str | None = DEFAULT_RATE_LIMIT_BUDGET
+    token_expiry_notice: float = DEFAULT_TOKEN_EXPIRY_NOTICE
+    token_expiry_grace: float = DEFAULT_TOKEN_EXPIRY_GRACE
 
     def __post_init__(self) -> None:
         base = self.problem_type_base_url
@@ -100,6 +114,10 @@ class DispatcherSettings:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        for name in ("token_expiry_notice", "token_expiry_grace"):
+            seconds = getattr(self, name)
+            if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+                raise ValueError(f"{name} must be a number of seconds, 0 or more, got {seconds!r}")
         if not isinstance(self.slow_consumer_timeout, int | float) or self.slow_consumer_timeout <= 0:
             raise ValueError(
                 f"slow_consumer_timeout must be a positive number, got {self.slow_consumer_timeout!r}"

@@ -31,9 +31,10 @@ from pydantic_core import from_json, to_json
 from beeflow_websocket.core.action_registry import ActionRegistryMeta, UserId
 from beeflow_websocket.core.delivery.local import LocalConnections
 from beeflow_websocket.core.event_registry import EventRegistryMeta
+from beeflow_websocket.core.guardrails.expiry import Expiry, Refresh
 from beeflow_websocket.core.lifecycle import ConnectionLifecycle
 from beeflow_websocket.core.negotiation import ProtocolVersion
-from beeflow_websocket.core.protocol import CANCEL_ACTION, COMPLETE_EVENT, PING_ACTION
+from beeflow_websocket.core.protocol import CANCEL_ACTION, COMPLETE_EVENT, PING_ACTION, REFRESH_ACTION
 from beeflow_websocket.core.recipient_registry import RecipientRegistryMeta
 from beeflow_websocket.core.settings import DEFAULT_SETTINGS, DispatcherSettings
 from beeflow_websocket.core.transport import Delivery
@@ -155,6 +156,8 @@ class ActionTestClient:
             ``connections`` itself by default.
         protocol_version: 1 (the default) as a client that offers ``beeflow.v1``; 0 for the frames a
             0.3.0 client receives (no ``final``; :meth:`call` then needs protocol v1).
+        expires_at: When the connection's credentials expire, and ``refresh`` the hook that checks a
+            fresh token (see :mod:`beeflow_websocket.core.guardrails.expiry`); by default they never do.
     """
 
     def __init__(
@@ -167,6 +170,8 @@ class ActionTestClient:
         connections: LocalConnections | None = None,
         delivery: Delivery | None = None,
         protocol_version: ProtocolVersion = 1,
+        expires_at: Expiry = None,
+        refresh: Refresh | None = None,
     ) -> None:
         self.connections = connections if connections is not None else LocalConnections()
         self.raw_frames: list[str] = []
@@ -183,6 +188,8 @@ class ActionTestClient:
             path=path,
             settings=settings,
             protocol_version=protocol_version,
+            expires_at=expires_at,
+            refresh=refresh,
         )
         self.dispatcher = self._lifecycle.dispatcher
         # Reachable by id from the start: a test may address a client that has sent nothing yet.
@@ -256,6 +263,10 @@ class ActionTestClient:
     async def cancel(self, req_id: UUID) -> Outcome:
         """Cancel request ``req_id`` with ``beeflow.cancel``; the outcome of the cancel itself."""
         return await self.call(CANCEL_ACTION, {"req_id": str(req_id)})
+
+    async def refresh(self, token: str) -> Outcome:
+        """Renew the credentials with ``beeflow.refresh``: ``beeflow.complete``, or ``token_refused``."""
+        return await self.call(REFRESH_ACTION, {"token": token})
 
     async def ping(self) -> Outcome:
         """Send ``beeflow.ping``; its outcome is a ``beeflow.complete``."""

@@ -24,13 +24,29 @@ from django.apps import apps
 from django.utils.functional import LazyObject
 
 from beeflow_websocket.core.access_token import read_access_token
+from beeflow_websocket.core.action_registry import UserId
+from beeflow_websocket.core.guardrails.expiry import Expiry
 
-__all__ = ["AccessTokenAuthMiddleware", "AnonymousWebSocketUser", "UserResolver", "anonymous_user"]
+__all__ = [
+    "EXPIRES_AT_SCOPE_KEY",
+    "REFRESH_SCOPE_KEY",
+    "AccessTokenAuthMiddleware",
+    "AnonymousWebSocketUser",
+    "UserResolver",
+    "anonymous_user",
+]
 
 logger: Final = logging.getLogger(__name__)
 
 type UserResolver = Callable[[str], object] | Callable[[str], Awaitable[object]]
-"""Turns a token into a user (or ``None``); synchronous or asynchronous."""
+"""Turns a token into a user (or ``None``), or into ``(user, expires_at)`` when the token expires;
+synchronous or asynchronous."""
+
+EXPIRES_AT_SCOPE_KEY: Final = "beeflow.expires_at"
+"""Where the middleware leaves when the token expires, for the consumer."""
+
+REFRESH_SCOPE_KEY: Final = "beeflow.refresh"
+"""Where it leaves the check of a fresh token (``beeflow.refresh``): the same resolver."""
 
 type ASGIApp = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
 
@@ -43,6 +59,10 @@ class AccessTokenAuthMiddleware(BaseMiddleware):  # type: ignore[misc]
         user_resolver: Validates the token and returns the user, or ``None``. An asynchronous resolver
             is awaited; a synchronous one runs through Channels' ``database_sync_to_async``, so Django
             ORM lookups do not run on the event loop.
+
+    A resolver may return ``(user, expires_at)`` (an aware ``datetime`` or seconds since the epoch):
+    the connection is then held to that expiry, and a fresh token the client sends with
+    ``beeflow.refresh`` goes through the same resolver (see docs/en/token-expiry.md).
 
     A resolver that returns ``None`` or a user that is not authenticated gives an anonymous user,
     which the bundled consumer refuses. A resolver that raises is logged (with the token redacted)
@@ -74,21 +94,31 @@ class AccessTokenAuthMiddleware(BaseMiddleware):  # type: ignore[misc]
         token = read_access_token(subprotocols)
         if token is not None:
             scope["subprotocols"] = [offered for offered in subprotocols if offered != token]
-            scope["user"] = await self._user_for(token)
+            scope["user"], expires_at = await self._user_for(token)
+            if expires_at is not None:
+                scope[EXPIRES_AT_SCOPE_KEY] = expires_at
+            scope[REFRESH_SCOPE_KEY] = self._refresh
         elif "user" not in scope:
             scope["user"] = _ScopeUser()
         await super().__call__(scope, receive, send)
 
-    async def _user_for(self, token: str) -> object:
+    async def _user_for(self, token: str) -> tuple[object, Expiry]:
         try:
-            user = await self._resolve(token)
+            resolved = await self._resolve(token)
         except Exception as error:
             details = "".join(traceback.format_exception(error)).replace(token, "[redacted]")
             logger.error("the access-token resolver raised; the connection is refused\n%s", details)
-            return anonymous_user()
+            return anonymous_user(), None
+        user, expires_at = resolved if isinstance(resolved, tuple) else (resolved, None)
         if user is None or not getattr(user, "is_authenticated", False):
-            return anonymous_user()
-        return user
+            return anonymous_user(), None
+        return user, expires_at
+
+    async def _refresh(self, token: str) -> tuple[UserId, Expiry] | None:
+        """A fresh token through the same resolver: its user's id and expiry, or ``None``."""
+        user, expires_at = await self._user_for(token)
+        user_id = getattr(user, "id", None)
+        return None if user_id is None else (user_id, expires_at)
 
 
 class AnonymousWebSocketUser:

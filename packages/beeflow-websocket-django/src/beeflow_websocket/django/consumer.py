@@ -21,6 +21,7 @@ from beeflow_websocket.core.lifecycle import ConnectionLifecycle
 from beeflow_websocket.core.negotiation import negotiated_version, selected_subprotocol
 from beeflow_websocket.core.problems import DeliveryUnavailable
 from beeflow_websocket.core.transport import OutboundEvent
+from beeflow_websocket.django.authentication import EXPIRES_AT_SCOPE_KEY, REFRESH_SCOPE_KEY
 from beeflow_websocket.django.configuration import dispatcher_settings
 from beeflow_websocket.django.database import close_stale_connections
 from beeflow_websocket.django.delivery import CLOSE_MESSAGE_TYPE, EVENT_MESSAGE_TYPE, ChannelLayerDelivery
@@ -116,6 +117,8 @@ class WebSocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
             path=self.scope.get("path", ""),
             settings=dispatcher_settings(),
             protocol_version=negotiated_version(subprotocols),
+            expires_at=self.scope.get(EXPIRES_AT_SCOPE_KEY),
+            refresh=self.scope.get(REFRESH_SCOPE_KEY),
         )
         self._lifecycle = AsyncExitStack()
         try:

@@ -10,6 +10,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 
 from beeflow_websocket.core.access_token import read_access_token
 from beeflow_websocket.core.action_registry import UserId
+from beeflow_websocket.core.guardrails.expiry import Expiry, Refresh
 from beeflow_websocket.core.negotiation import selected_subprotocol
 from beeflow_websocket.fastapi.configuration import adapter_state
 
@@ -41,6 +42,8 @@ async def handle_beeflow_websocket(
     *,
     user_id: UserId,
     websocket_id: str | None = None,
+    expires_at: Expiry = None,
+    refresh: Refresh | None = None,
 ) -> None:
     """Accept the connection and dispatch its frames until the client leaves.
 
@@ -55,6 +58,13 @@ async def handle_beeflow_websocket(
         user_id: The authenticated user's id, from the application's own authentication.
         websocket_id: The connection id; a random UUID by default. It must be unique among the
             application's live connections.
+        expires_at: When the credentials the user authenticated with expire (an aware ``datetime``
+            or seconds since the epoch, as a JWT's ``exp``); ``None`` (the default): never. A v1
+            client is told ``token_expiry_notice`` seconds before; a connection not refreshed is
+            closed with 4440 ``token_expiry_grace`` seconds after.
+        refresh: ``async def refresh(token) -> (user_id, expires_at) | None``: checks the fresh token
+            a client sends with ``beeflow.refresh``, as the route's dependency checked the first.
+            A token of another user, or ``None``, is refused 401 ``token_refused``.
     """
     state = adapter_state(websocket.app)
     subprotocols = websocket.scope.get("subprotocols", ())
@@ -71,7 +81,13 @@ async def handle_beeflow_websocket(
     transport = _StarletteTransport(websocket)
     path = websocket.url.path
     async with state.connection(
-        transport, user_id=user_id, websocket_id=websocket_id, path=path, subprotocols=subprotocols
+        transport,
+        user_id=user_id,
+        websocket_id=websocket_id,
+        path=path,
+        subprotocols=subprotocols,
+        expires_at=expires_at,
+        refresh=refresh,
     ) as dispatcher:
         await websocket.accept(subprotocol=selected_subprotocol(subprotocols))
         try:
