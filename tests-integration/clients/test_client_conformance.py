@@ -301,3 +301,35 @@ async def test_the_heartbeat_notices_a_server_that_stopped_answering(driver: Dri
     assert names_and_payloads(await driver.call("request", action="echo", payload={"n": 2})) == [
         ("echoed", {"n": 2})
     ]
+
+
+async def test_a_token_about_to_expire_is_renewed_in_band_and_the_connection_stays(
+    driver: Driver, served: Server
+) -> None:
+    # The sites read user-<id>~<seconds> as a token that expires then; they warn 0.5 s before it
+    # and close 0.5 s after it, so by 2 s an unrenewed connection would have gone.
+    await opened(driver, served.url(), ["user-3~1", "user-3~60"])
+
+    await asyncio.sleep(2.0)
+    state = await driver.call("state")
+    whoami = await driver.call("request", action="whoami", payload={})
+
+    assert state["statuses"] == ["connecting", "open"]
+    assert state["token_calls"] == 2
+    assert state["close_code"] is None
+    assert whoami["events"][0]["payload"]["user_id"] == "3"
+
+
+async def test_a_renewal_refused_ends_in_4440_and_a_reconnect_with_a_fresh_token(
+    driver: Driver, served: Server
+) -> None:
+    # The renewal names another user: refused; the connection closes once its token expired.
+    await opened(driver, served.url(), ["user-3~1", "user-4~60", "user-5"])
+
+    await reconnected(driver)
+    state = await driver.call("state")
+    whoami = await driver.call("request", action="whoami", payload={})
+
+    assert state["close_code"] == 4440
+    assert state["token_calls"] == 3
+    assert whoami["events"][0]["payload"]["user_id"] == "5"

@@ -27,9 +27,10 @@ import {
   ConnectionLost,
   RequestAborted,
   RequestTimeout,
+  UnauthorizedError,
   type BeeflowError,
 } from "./errors.js";
-import { CANCEL, COMPLETE, PING, parseInbound, type EventFrame } from "./frames.js";
+import { CANCEL, COMPLETE, PING, REFRESH, TOKEN_EXPIRING, parseInbound, type EventFrame } from "./frames.js";
 import type { HeartbeatOptions } from "./heartbeat.js";
 import { uuid } from "./ids.js";
 import { Listeners, type Unsubscribe } from "./listeners.js";
@@ -50,7 +51,8 @@ export interface ClientOptions {
   readonly url: string;
   /**
    * Asked for a fresh token before every connection attempt (calls made while one is pending share
-   * it). Return `null`, or throw `UnauthorizedError`, when there is no user: the client closes for
+   * it), and when the server says the token expires soon (`beeflow.token_expiring`): the fresh one
+   * is then sent with `beeflow.refresh`, and the connection stays. Return `null`, or throw `UnauthorizedError`, when there is no user: the client closes for
    * good. Other errors are reported to `onError` and the attempt is retried with backoff. Without
    * `getToken`, the client connects without a token.
    */
@@ -345,6 +347,7 @@ export class BeeflowClient<C extends ContractShape = AnyContract> {
     if (inbound.kind === "event") {
       if (this.table.routeEvent(inbound.frame) === "listeners") {
         const event = inbound.frame as EventFrame<string, unknown>;
+        if (event.event === TOKEN_EXPIRING && this.tokens.enabled) this.renew();
         this.eventListeners.emit(event.event, event);
         this.eventListeners.emit(ANY, event);
       }
@@ -353,6 +356,20 @@ export class BeeflowClient<C extends ContractShape = AnyContract> {
     const { route, problem } = this.table.routeProblem(inbound.frame);
     // A request's own non-final problems reach the hooks through its sink.
     if (route === "unowned") this.problemHook(undefined, problem);
+  }
+
+  /**
+   * The server says the token expires soon: send a fresh one with `beeflow.refresh`, and the
+   * connection stays. Should that fail (reported to `onError`), the server closes the connection
+   * once the token has expired (4440) and the client connects again with a fresh token.
+   */
+  private renew(): void {
+    const send = async (): Promise<void> => {
+      const token = await this.tokens.get();
+      if (token === null) throw new UnauthorizedError("the token source has no user");
+      await (this.request as (action: string, payload: unknown) => Promise<unknown>)(REFRESH, { token });
+    };
+    send().catch((error: unknown) => this.report(error));
   }
 
   private checkSeq(seq: number): void {

@@ -13,6 +13,8 @@ export const TOKEN_SUBPROTOCOL = "access-token";
 export const COMPLETE = "beeflow.complete";
 export const CANCEL = "beeflow.cancel";
 export const PING = "beeflow.ping";
+export const REFRESH = "beeflow.refresh";
+export const TOKEN_EXPIRING = "beeflow.token_expiring";
 
 /** An action envelope, client to server. */
 export interface ActionFrame {

@@ -33,6 +33,11 @@ class Tokens:
         self._get_token = get_token
         self._fetch: asyncio.Future[str | None] | None = None
 
+    @property
+    def renewable(self) -> bool:
+        """Whether a fresh token can be asked for: there is a source (a fixed token stays the same)."""
+        return self._get_token is not None
+
     async def fresh(self) -> str | None:
         """The token for the next attempt.
 

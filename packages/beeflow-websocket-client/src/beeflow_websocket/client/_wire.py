@@ -16,6 +16,8 @@ __all__ = [
     "COMPLETE_EVENT",
     "PING_ACTION",
     "PROTOCOL_V1",
+    "REFRESH_ACTION",
+    "TOKEN_EXPIRING_EVENT",
     "envelope",
     "json_object",
 ]
@@ -25,6 +27,8 @@ ACCESS_TOKEN: Final = "access-token"  # noqa: S105 - the subprotocol's name, not
 CANCEL_ACTION: Final = "beeflow.cancel"
 PING_ACTION: Final = "beeflow.ping"
 COMPLETE_EVENT: Final = "beeflow.complete"
+REFRESH_ACTION: Final = "beeflow.refresh"
+TOKEN_EXPIRING_EVENT: Final = "beeflow.token_expiring"  # noqa: S105 - an event name, not a secret
 
 
 def envelope(action: str, payload: Mapping[str, Any]) -> dict[str, Any]:

@@ -31,6 +31,8 @@ from beeflow_websocket.client._wire import (
     CANCEL_ACTION,
     PING_ACTION,
     PROTOCOL_V1,
+    REFRESH_ACTION,
+    TOKEN_EXPIRING_EVENT,
     envelope,
     json_object,
 )
@@ -79,8 +81,10 @@ class Client:
     Args:
         url: The WebSocket URL (``ws://`` or ``wss://``).
         token: A fixed access token; prefer ``get_token`` for tokens that expire.
-        get_token: Called before every connection attempt, for a fresh token; returning ``None``
-            or raising :class:`Unauthorized` means there is no user: the client closes.
+        get_token: Called before every connection attempt, and when the server says the token
+            expires soon (``beeflow.token_expiring``: the fresh one is sent with
+            ``beeflow.refresh``, and the connection stays); returning ``None`` or raising
+            :class:`Unauthorized` means there is no user: the client closes.
         origin: The ``Origin`` header to send (servers that check it refuse a handshake without).
         events: The application's event classes: their payloads arrive as their models.
         backoff: Waits between connection attempts.
@@ -314,8 +318,26 @@ class Client:
             else:
                 logger.warning("the server sent a problem: %s", problem)
             return
+        if event.event == TOKEN_EXPIRING_EVENT and self._tokens.renewable:
+            self._spawn(self._renew())
         for listener in (*self._listeners.get(event.event, ()), *self._listeners.get("*", ())):
             self._call(listener, event)
+
+    async def _renew(self) -> None:
+        """The server says the token expires soon: send a fresh one (``beeflow.refresh``).
+
+        Should it fail, the server closes the connection once the token has expired (4440), and the
+        client connects again, with a fresh token, as after any other close.
+        """
+        try:
+            token = await self._tokens.fresh()
+            await self.request(REFRESH_ACTION, {"token": token})
+        except Unauthorized as refused:
+            self._end_for_good(refused)
+        except Exception:
+            logger.warning(
+                "the token could not be renewed; the server will close the connection", exc_info=True
+            )
 
     def _call(self, listener: Callable[..., object], *arguments: Any) -> None:
         """A listener's failure is its own: logged, never in the way of the next frame."""
