@@ -52,15 +52,18 @@ async def connected(
     user_id: int | None = 1,
     token: str | None = None,
     origin: str | None = ORIGIN,
+    v1: bool = False,
     **options: Any,
 ) -> AsyncIterator[ClientConnection]:
-    """A connection as ``user_id`` (the sites' ``user-<id>`` token), or with ``token``.
+    """A connection as ``user_id`` (the sites' ``user-<id>`` token), or with ``token``; ``v1``: in
+    protocol v1 (``beeflow.v1`` offered first).
 
     ``subprotocols=`` among ``options`` offers exactly those instead (a handshake test's forged ones).
     """
     offered = token if token is not None else (None if user_id is None else f"user-{user_id}")
+    version = [Subprotocol("beeflow.v1")] if v1 else []
     if offered is not None:
-        options.setdefault("subprotocols", [Subprotocol("access-token"), Subprotocol(offered)])
+        options.setdefault("subprotocols", [*version, Subprotocol("access-token"), Subprotocol(offered)])
     async with connect(
         url,
         origin=None if origin is None else Origin(origin),

@@ -5,35 +5,21 @@ the server for a minute) start full. The site's ``limited`` action allows three 
 per connection and four per user.
 """
 
-import json
 from typing import Any
-from uuid import uuid4
 
 import anyio
 import pytest
-from websockets.asyncio.client import ClientConnection, connect
+from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from serving import Server
+from wsclient import connected, request
 
 pytestmark = [pytest.mark.anyio, pytest.mark.integration]
 
 
-async def open_v1(server: Server, user: str) -> ClientConnection:
-    return await connect(
-        server.url(),
-        origin="http://127.0.0.1",
-        subprotocols=["beeflow.v1", "access-token", user],
-        open_timeout=10,
-    )  # type: ignore[list-item]
-
-
 async def ask(ws: ClientConnection, action: str = "limited") -> dict[str, Any]:
-    req_id = str(uuid4())
-    await ws.send(json.dumps({"msg_id": str(uuid4()), "req_id": req_id, "action": action, "payload": {}}))
-    with anyio.fail_after(10):
-        frame: dict[str, Any] = json.loads(await ws.recv())
-    assert frame["req_id"] == req_id
+    [frame] = await request(ws, action)
     assert frame["final"] is True
     return frame
 
@@ -45,15 +31,13 @@ def outcome(frame: dict[str, Any]) -> str:
 async def test_past_a_limit_a_request_is_refused_429_with_retry_after_and_the_connection_serves_on(
     served: Server,
 ) -> None:
-    user = "user-8"
-    first, second = await open_v1(served, user), await open_v1(served, user)
-    try:
+    async with (
+        connected(served.url(), user_id=8, v1=True) as first,
+        connected(served.url(), user_id=8, v1=True) as second,
+    ):
         frames = [await ask(first) for _ in range(4)]
         after = await ask(first, "health")
         users = [await ask(second) for _ in range(2)]
-    finally:
-        await first.close()
-        await second.close()
 
     assert [outcome(frame) for frame in frames] == ["echoed", "echoed", "echoed", "rate_limited"]
     refused = frames[3]
@@ -72,16 +56,15 @@ async def test_past_a_limit_a_request_is_refused_429_with_retry_after_and_the_co
 
 
 async def test_a_client_that_asks_on_past_its_refusal_budget_is_closed_with_4429(served: Server) -> None:
-    ws = await open_v1(served, "user-9")
     refusals = 0
-    with anyio.fail_after(20):
-        try:
-            for _ in range(200):
-                if outcome(await ask(ws)) == "rate_limited":
-                    refusals += 1
-        except ConnectionClosed:
-            pass
-    await ws.close()
+    async with connected(served.url(), user_id=9, v1=True) as ws:
+        with anyio.fail_after(20):
+            try:
+                for _ in range(200):
+                    if outcome(await ask(ws)) == "rate_limited":
+                        refusals += 1
+            except ConnectionClosed:
+                pass
 
     assert ws.close_code == 4429
     assert 55 <= refusals <= 62  # the default budget: a burst of 60 refusals (one more a second)
