@@ -9,7 +9,9 @@ Redis engine), with a limit of 10 requests a second per connection and 20 per us
   on the same process; its latency with the flood against without (interleaved rounds), and how many
   of the flood's answers were 429 with ``retry_after``;
 - user limit: one user floods from four connections, two on each process, at 60 requests a second
-  in all; the requests let through against what 20 a second (and a burst of 20) allow.
+  in all; the requests let through against what 20 a second (and a burst of 20) allow;
+- expiry: 20 connections whose tokens expire after a second; half renew in band (``beeflow.refresh``)
+  and must stay, half do not and must be closed with 4440 by the end of the grace.
 
 Not a test: ``make guardrails`` (also run by ``make bench``) writes docs/benchmarks/guardrails.md.
 """
@@ -38,12 +40,13 @@ from beeflow_websocket.core.delivery.redis import RedisDelivery  # noqa: E402
 from beeflow_websocket.core.guardrails.kick import disconnect_user  # noqa: E402
 
 from serving import Server, free_port, prepare_django_site, redis_command, start_server  # noqa: E402
-from wsclient import connected, request  # noqa: E402
+from wsclient import connected, receive, request  # noqa: E402
 
 OUT = BENCH.parent / "docs" / "benchmarks"
 CONNECTION_LIMIT, USER_LIMIT = 10, 20
 FLOOD_RATE, USER_FLOOD_RATE = 100, 60
 USERS = 40  # Django's site needs them in its database
+SITE_GRACE = 0.5  # the test sites close an expired, unrenewed connection 0.5 s after (and warn 0.5 s before)
 
 
 def _percentile(samples: list[float], share: float) -> float:
@@ -133,6 +136,43 @@ async def flood(servers: list[Server], rounds: int, seconds: float) -> dict[str,
     } | {f"flood {key}": value for key, value in totals.items()}
 
 
+async def _expiring(url: str, user: int, lasts: float, renew: bool) -> float | None:
+    """Connect with a token that expires ``lasts`` s from now; seconds from its expiry to the close.
+
+    ``None`` when the connection was still open 2 s after the expiry (as a renewed one must be).
+    """
+    expires_at = time.time() + lasts
+    async with connected(url, token=f"user-{user}~{lasts}", v1=True) as ws:
+        notice = await receive(ws)
+        assert notice["event"] == "beeflow.token_expiring", notice
+        if renew:
+            [renewed] = await request(ws, "beeflow.refresh", {"token": f"user-{user}~60"})
+            assert renewed["event"] == "beeflow.complete", renewed
+        try:
+            await asyncio.wait_for(ws.wait_closed(), expires_at + 2 - time.time())
+        except TimeoutError:
+            return None
+        assert ws.close_code == 4440, ws.close_code
+        return time.time() - expires_at
+
+
+async def expiry(servers: list[Server], connections: int) -> dict[str, float]:
+    """Connections whose tokens expire in 1 s: half renew in band, half do not and must close by the grace."""
+    closes = await asyncio.gather(
+        *(_expiring(servers[n % 2].url(), 1 + n % USERS, 1.0, renew=n % 2 == 1) for n in range(connections))
+    )
+    unrenewed, renewed = closes[0::2], closes[1::2]
+    late = [delay for delay in unrenewed if delay is not None]
+    return {
+        "unrenewed": len(unrenewed),
+        "unrenewed closed": len(late),
+        "latest close after expiry s": max(late, default=float("nan")),
+        "grace s": SITE_GRACE,
+        "renewed": len(renewed),
+        "renewed still open": sum(delay is None for delay in renewed),
+    }
+
+
 async def user_limit(servers: list[Server], seconds: float) -> dict[str, float]:
     """One user, four connections over both processes: requests let through against the limit."""
     user = USERS
@@ -174,6 +214,7 @@ async def run(adapter: str, kick_rounds: int, rounds: int, seconds: float, workd
             "kick": await kicks(servers, engine, kick_rounds),
             "flood": await flood(servers, rounds, seconds),
             "user limit": await user_limit(servers, seconds * 2),
+            "expiry": await expiry(servers, 20),
         }
     finally:
         await engine.close()
@@ -182,9 +223,15 @@ async def run(adapter: str, kick_rounds: int, rounds: int, seconds: float, workd
 
 
 def met(result: dict[str, Any]) -> bool:
-    """The targets: a kick within 1 s p99, a neighbour's p99 within 10%, the user's limit within 10%."""
+    """The targets: a kick within 1 s p99, a neighbour's p99 within 10%, the user's limit within 10%,
+    every unrenewed connection closed by its grace (a quarter second of scheduling allowed), every
+    renewed one kept."""
+    closing = result["expiry"]
     return (
-        result["kick"]["p99 ms"] <= 1000
+        closing["unrenewed closed"] == closing["unrenewed"]
+        and closing["latest close after expiry s"] <= closing["grace s"] + 0.25
+        and closing["renewed still open"] == closing["renewed"]
+        and result["kick"]["p99 ms"] <= 1000
         and result["flood"]["p99 ratio"] <= 1.1
         and abs(result["user limit"]["ratio"] - 1) <= 0.1
         and result["flood"]["flood refused with retry_after"] == result["flood"]["flood refused"] > 0
@@ -198,24 +245,27 @@ def markdown(results: list[dict[str, Any]]) -> str:
         "Two server processes per adapter on one Redis; limits of 10 requests a second per connection and",
         "20 per user. Written by `make guardrails` (`bench/guardrails.py`), which `make bench` runs too.",
         "",
-        "| Adapter | Kick p50 ms | Kick p99 ms | Neighbour p99 µs | Flooded p99 µs | Ratio | Flood 429s (with retry_after) | User limit: let through / allowed | Targets |",
-        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| Adapter | Kick p50 ms | Kick p99 ms | Neighbour p99 µs | Flooded p99 µs | Ratio | Flood 429s (with retry_after) | User limit: let through / allowed | Expired: closed, latest s after | Renewed: kept | Targets |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]  # fmt: skip
     for result in results:
-        kick, flooded, user = result["kick"], result["flood"], result["user limit"]
+        kick, flooded, user, closing = result["kick"], result["flood"], result["user limit"], result["expiry"]
         lines.append(
             f"| {result['adapter']} | {kick['p50 ms']:.1f} | {kick['p99 ms']:.1f} "
             f"| {flooded['neighbour p99 µs']:.0f} | {flooded['neighbour p99 µs, flooded']:.0f} "
             f"| {flooded['p99 ratio']:.2f} "
             f"| {flooded['flood refused']} ({flooded['flood refused with retry_after']}) "
             f"| {user['let through']} / {user['allowed by the limit']:.0f} ({user['ratio']:.2f}) "
+            f"| {closing['unrenewed closed']}/{closing['unrenewed']}, {closing['latest close after expiry s']:.2f} "
+            f"| {closing['renewed still open']}/{closing['renewed']} "
             f"| {'pass' if met(result) else 'FAIL'} |"
         )
     lines += [
         "",
         "Targets: a kick closes every connection of the user within 1 s p99; a neighbour's p99 moves by",
         "less than 10% under a flood of 100 requests a second; the user's limit holds within 10% across",
-        "both processes. Latencies on a machine of two cores whose load generator shares them with the",
+        "both processes; of 20 connections whose tokens expire after 1 s, the ten that do not renew are",
+        "closed by the grace (0.5 s on the test sites), the ten that renew in band stay. Latencies on a machine of two cores whose load generator shares them with the",
         "servers: the neighbour's p99 is a few hundred round trips, so it moves between runs by itself.",
         "",
     ]

@@ -22,14 +22,21 @@ MEASURED: dict[str, Any] = {
         "flood refused with retry_after": 918,
     },
     "user limit": {"let through": 138, "allowed by the limit": 140.0, "ratio": 0.99},
+    "expiry": {
+        "unrenewed": 10,
+        "unrenewed closed": 10,
+        "latest close after expiry s": 0.52,
+        "grace s": 0.5,
+        "renewed": 10,
+        "renewed still open": 10,
+    },
 }
 
 
 def test_a_run_within_every_target_passes() -> None:
     assert met(MEASURED)
-    assert "| fastapi | 1.0 | 2.9 | 674 | 625 | 0.93 | 918 (918) | 138 / 140 (0.99) | pass |" in markdown(
-        [MEASURED]
-    )
+    row = "| fastapi | 1.0 | 2.9 | 674 | 625 | 0.93 | 918 (918) | 138 / 140 (0.99) | 10/10, 0.52 | 10/10 | pass |"
+    assert row in markdown([MEASURED])
 
 
 @pytest.mark.parametrize(
@@ -41,6 +48,9 @@ def test_a_run_within_every_target_passes() -> None:
         ("flood", "flood refused", 0),  # the flood was never refused
         ("user limit", "ratio", 1.15),  # the user's limit leaked across processes
         ("user limit", "ratio", 0.85),  # or held it back too far
+        ("expiry", "unrenewed closed", 9),  # an expired connection stayed
+        ("expiry", "latest close after expiry s", 0.9),  # or closed long after its grace
+        ("expiry", "renewed still open", 9),  # a renewed one was closed
     ],
 )
 def test_each_target_missed_fails_the_run(part: str, key: str, value: float) -> None:
