@@ -261,6 +261,9 @@ async def test_a_source_without_a_user_ends_the_client_instead_of_retrying(
 
 async def test_a_kicked_client_stops_and_does_not_reconnect(driver: Driver, served: Server) -> None:
     await opened(driver, served.url(), ["user-6"])
+    # Served, not only open: Flask-Sock completes the handshake before the route joins the user's
+    # group, and a kick reaches the connections in the group when it arrives.
+    await driver.call("request", action="whoami", payload={})
 
     await asyncio.to_thread(kick, served, 6, "signed out everywhere")
     closed = await driver.call("wait_status", status="closed", timeout=5)
