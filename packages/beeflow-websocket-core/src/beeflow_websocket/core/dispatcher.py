@@ -33,19 +33,17 @@ import time
 from functools import partial
 from typing import TYPE_CHECKING, Final
 
-from pydantic_core import to_json
-
 from beeflow_websocket.core._execution import RunningRequest, run_action
 from beeflow_websocket.core._inbox import Inbox
 from beeflow_websocket.core._outbox import Outbox
 from beeflow_websocket.core.action_registry import ActionContext, UserId
 from beeflow_websocket.core.groups import checked_group_name, user_group
 from beeflow_websocket.core.guardrails.expiry import (
-    EXPIRING_EVENT,
     TOKEN_EXPIRED_CLOSE_CODE,
     TOKEN_EXPIRED_REASON,
     Expiry,
     TokenLease,
+    expiring_event,
     expiry_timestamp,
     renewed_expiry,
 )
@@ -75,7 +73,7 @@ from beeflow_websocket.core.protocol import (
 )
 from beeflow_websocket.core.routing import route
 from beeflow_websocket.core.settings import DEFAULT_SETTINGS, DispatcherSettings
-from beeflow_websocket.core.transport import IDLE_CLOSE_CODE, SLOW_CONSUMER_CLOSE_CODE, OutboundEvent
+from beeflow_websocket.core.transport import IDLE_CLOSE_CODE, SLOW_CONSUMER_CLOSE_CODE
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable
@@ -84,7 +82,7 @@ if TYPE_CHECKING:
     from beeflow_websocket.core.event_registry import EventPluginProtocol
     from beeflow_websocket.core.negotiation import ProtocolVersion
     from beeflow_websocket.core.problems import RateLimited, WebSocketProblem
-    from beeflow_websocket.core.transport import Delivery, Transport
+    from beeflow_websocket.core.transport import Delivery, OutboundEvent, Transport
 
 __all__ = ["ConnectionDispatcher"]
 
@@ -373,12 +371,7 @@ class ConnectionDispatcher:
 
     def _expiring(self, seconds_left: float) -> None:
         if self.protocol.version and self.protocol.open:
-            body = (
-                f'{{"event":"{EXPIRING_EVENT}","recipient":"websocket",'
-                f'"recipient_id":{to_json(self.websocket_id).decode()},'
-                f'"payload":{{"expires_in":{round(seconds_left, 3)}}}}}'
-            )
-            self._outbox.post(OutboundEvent(req_id=None, body=body))
+            self._outbox.post(expiring_event(self.websocket_id, seconds_left))
 
     def _expired(self) -> None:
         if self.protocol.open:

@@ -25,7 +25,10 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Final
 
+from pydantic_core import to_json
+
 from beeflow_websocket.core.problems import TokenRefused
+from beeflow_websocket.core.transport import OutboundEvent
 
 if TYPE_CHECKING:
     from beeflow_websocket.core.action_registry import UserId
@@ -37,6 +40,7 @@ __all__ = [
     "Expiry",
     "Refresh",
     "TokenLease",
+    "expiring_event",
     "expiry_timestamp",
     "renewed_expiry",
 ]
@@ -76,6 +80,16 @@ def expiry_timestamp(expires_at: Expiry) -> float | None:
     if isinstance(expires_at, bool) or not isinstance(expires_at, int | float):
         raise TypeError(f"expires_at must be a datetime, seconds since the epoch or None, got {expires_at!r}")
     return float(expires_at)
+
+
+def expiring_event(websocket_id: str, seconds_left: float) -> OutboundEvent:
+    """The :data:`EXPIRING_EVENT` for connection ``websocket_id``: ``{"expires_in": seconds}``, unasked."""
+    body = (
+        f'{{"event":"{EXPIRING_EVENT}","recipient":"websocket",'
+        f'"recipient_id":{to_json(websocket_id).decode()},'
+        f'"payload":{{"expires_in":{round(seconds_left, 3)}}}}}'
+    )
+    return OutboundEvent(req_id=None, body=body)
 
 
 async def renewed_expiry(refresh: Refresh | None, token: str, user_id: UserId) -> float | TokenRefused | None:
