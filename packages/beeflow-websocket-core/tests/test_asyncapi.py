@@ -211,6 +211,16 @@ def test_pushes_reserved_actions_correlation_and_the_access_token_are_described(
         "problem.invalid_action_payload",
     ]
     assert reply_names(document, "beeflow.ping") == ["event.beeflow.complete"]
+    assert reply_names(document, "beeflow.refresh") == [
+        "event.beeflow.complete",
+        "problem.token_refused",
+        "problem.invalid_action_payload",
+    ]
+    expiring = operations["beeflow.token_expiring"]
+    assert expiring["action"] == "send"
+    assert expiring["messages"] == [{"$ref": "#/channels/websocket/messages/event.beeflow.token_expiring"}]
+    notice = document["components"]["messages"]["event.beeflow.token_expiring"]["payload"]
+    assert notice["properties"]["payload"]["required"] == ["expires_in"]
     assert document["components"]["correlationIds"]["reqId"]["location"] == "$message.payload#/req_id"
     scheme = document["components"]["securitySchemes"]["accessToken"]
     assert (scheme["type"], scheme["name"], scheme["in"]) == (

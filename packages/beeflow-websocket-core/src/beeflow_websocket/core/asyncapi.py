@@ -29,7 +29,7 @@ from beeflow_websocket.core._asyncapi_annotations import event_model, yielded_ev
 from beeflow_websocket.core._asyncapi_schemas import model_schemas
 from beeflow_websocket.core.action_registry import ActionRegistryMeta
 from beeflow_websocket.core.event_registry import EventRegistryMeta
-from beeflow_websocket.core.guardrails.expiry import TOKEN_EXPIRED_CLOSE_CODE
+from beeflow_websocket.core.guardrails.expiry import EXPIRING_EVENT, TOKEN_EXPIRED_CLOSE_CODE
 from beeflow_websocket.core.guardrails.kick import KICKED_CLOSE_CODE
 from beeflow_websocket.core.guardrails.limiter import RATE_LIMITED_CLOSE_CODE
 from beeflow_websocket.core.problems import (
@@ -146,6 +146,7 @@ class _Builder:
             model = payloads[name]
             self._event_message(name, event_class, refs[(model, "serialization")] if model else None)
         self._completion_message()
+        self._expiring_message()
         problems = list(BUILTIN_PROBLEMS)
         for action_class in actions.values():
             declared = getattr(action_class, "action_problems", ())
@@ -161,6 +162,14 @@ class _Builder:
                 name, action_class, key, list(events), model is not None
             )
         operations.update(self._reserved_operations())
+        operations[_key(EXPIRING_EVENT)] = {
+            "action": "send",
+            "channel": {"$ref": f"#/channels/{CHANNEL}"},
+            "title": "Credentials expiring",
+            "summary": "Sent token_expiry_notice seconds before the connection's credentials expire.",
+            "description": _REFRESH_DOC,
+            "messages": [self._ref(self.keys[("event", EXPIRING_EVENT)])],
+        }
         for recipient in ("user", "group"):
             operations[f"push.{recipient}"] = self._push_operation(recipient, list(events))
         operations["beeflow.rejections"] = {
@@ -262,6 +271,26 @@ class _Builder:
         )
         self._add(
             "event", COMPLETE_EVENT, _message(COMPLETE_EVENT, doc, _event_frame(COMPLETE_EVENT, payload))
+        )
+
+    def _expiring_message(self) -> None:
+        payload = {
+            "type": "object",
+            "required": ["expires_in"],
+            "properties": {
+                "expires_in": {
+                    "type": "number",
+                    "minimum": 0,
+                    "description": "Seconds until the connection's credentials expire.",
+                }
+            },
+        }
+        doc = (
+            "Protocol v1: the connection's credentials expire soon; answer with beeflow.refresh and a "
+            "fresh token, or the connection is closed with 4440 once they have expired (and a grace)."
+        )
+        self._add(
+            "event", EXPIRING_EVENT, _message(EXPIRING_EVENT, doc, _event_frame(EXPIRING_EVENT, payload))
         )
 
     def _problem_message(self, problem: type[WebSocketProblem]) -> None:
