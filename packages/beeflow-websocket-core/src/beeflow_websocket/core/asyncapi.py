@@ -145,8 +145,7 @@ class _Builder:
         for name, event_class in events.items():
             model = payloads[name]
             self._event_message(name, event_class, refs[(model, "serialization")] if model else None)
-        self._completion_message()
-        self._expiring_message()
+        self._reserved_events()
         problems = list(BUILTIN_PROBLEMS)
         for action_class in actions.values():
             declared = getattr(action_class, "action_problems", ())
@@ -253,45 +252,12 @@ class _Builder:
     def _event_message(self, name: str, cls: type, payload: Any) -> None:
         self._add("event", name, _message(name, cls.__doc__, _event_frame(name, payload), kind="Event"))
 
-    def _completion_message(self) -> None:
-        payload = {
-            "type": "object",
-            "required": ["events"],
-            "properties": {
-                "events": {
-                    "type": "integer",
-                    "minimum": 0,
-                    "description": "The request's event frames this connection received before this one.",
-                }
-            },
-        }
-        doc = (
-            "Protocol v1: ends a request whose last event was written before its action ended, or that "
-            "yielded none; always final: true."
-        )
-        self._add(
-            "event", COMPLETE_EVENT, _message(COMPLETE_EVENT, doc, _event_frame(COMPLETE_EVENT, payload))
-        )
-
-    def _expiring_message(self) -> None:
-        payload = {
-            "type": "object",
-            "required": ["expires_in"],
-            "properties": {
-                "expires_in": {
-                    "type": "number",
-                    "minimum": 0,
-                    "description": "Seconds until the connection's credentials expire.",
-                }
-            },
-        }
-        doc = (
-            "Protocol v1: the connection's credentials expire soon; answer with beeflow.refresh and a "
-            "fresh token, or the connection is closed with 4440 once they have expired (and a grace)."
-        )
-        self._add(
-            "event", EXPIRING_EVENT, _message(EXPIRING_EVENT, doc, _event_frame(EXPIRING_EVENT, payload))
-        )
+    def _reserved_events(self) -> None:
+        """The protocol's own events: one number in the payload each."""
+        for name, member, kind, meaning, doc in _RESERVED_EVENTS:
+            schema = {"type": kind, "minimum": 0, "description": meaning}
+            payload = {"type": "object", "required": [member], "properties": {member: schema}}
+            self._add("event", name, _message(name, doc, _event_frame(name, payload)))
 
     def _problem_message(self, problem: type[WebSocketProblem]) -> None:
         if ("problem", problem.code) in self.keys:
@@ -559,6 +525,25 @@ _CLOSE_CODES: Final = {
     },
 }
 """The close codes the server closes a connection with, and whether a client should connect again."""
+_RESERVED_EVENTS: Final = (
+    (
+        COMPLETE_EVENT,
+        "events",
+        "integer",
+        "The request's event frames this connection received before this one.",
+        "Protocol v1: ends a request whose last event was written before its action ended, or that "
+        "yielded none; always final: true.",
+    ),
+    (
+        EXPIRING_EVENT,
+        "expires_in",
+        "number",
+        "Seconds until the connection's credentials expire.",
+        "Protocol v1: the connection's credentials expire soon; answer with beeflow.refresh and a "
+        "fresh token, or the connection is closed with 4440 once they have expired (and a grace).",
+    ),
+)
+"""The protocol's own events: name, payload member, its JSON type, what it means, the message's text."""
 _CANCEL_DOC: Final = """Protocol v1: stop a running request of this connection.
 
 Its action is stopped where it waits (its finally blocks run) and it ends with request_cancelled.
