@@ -31,10 +31,12 @@ async def resolve(token: str) -> tuple[UserId, Expiry] | None:
 
 
 async def closed(client: ActionTestClient, within: float) -> tuple[int, str] | None:
-    deadline = time.monotonic() + within
-    while client.closed_with is None and time.monotonic() < deadline:  # noqa: ASYNC110 - closes in a task
-        await asyncio.sleep(0.01)
-    return client.closed_with
+    """How the server closed ``client`` within ``within`` seconds; ``None`` when it kept it open."""
+    try:
+        async with asyncio.timeout(within):
+            return await client.closed_by_server()
+    except TimeoutError:
+        return None
 
 
 def expiring(client: ActionTestClient) -> list[Frame]:

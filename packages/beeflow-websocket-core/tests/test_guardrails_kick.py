@@ -31,10 +31,9 @@ def _isolated() -> Iterator[None]:
 async def closed(client: ActionTestClient) -> tuple[int, str]:
     """The code and reason the server closed ``client`` with, once it has (a second at most)."""
     async with asyncio.timeout(1):
-        while client.closed_with is None:  # noqa: ASYNC110
-            await asyncio.sleep(0.001)
+        closed_with = await client.closed_by_server()
     assert client.dispatcher.closed
-    return client.closed_with
+    return closed_with
 
 
 @pytest.mark.parametrize("code", [1000, 3000, 4000, 4409, 4999])

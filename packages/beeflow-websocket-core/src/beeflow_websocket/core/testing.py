@@ -177,6 +177,7 @@ class ActionTestClient:
         self.raw_frames: list[str] = []
         self.closed_with: tuple[int, str] | None = None
         """The close code and reason, when the server closed the connection."""
+        self._server_closed: asyncio.Future[tuple[int, str]] | None = None
         self._ended: dict[str, asyncio.Future[Outcome]] = {}
         self._collected: dict[str, list[Frame]] = {}
         self._lifecycle = ConnectionLifecycle(
@@ -316,6 +317,23 @@ class ActionTestClient:
         await self.send(action, payload)
         return [from_json(frame) for frame in self.raw_frames[first_new:]]
 
+    async def closed_by_server(self) -> tuple[int, str]:
+        """The code and reason the server closed the connection with, once it has.
+
+        A server closes in a task of its own; like a real client this waits as long as that takes:
+        bound it with ``asyncio.timeout``.
+        """
+        if self.closed_with is not None:
+            return self.closed_with
+        if self._server_closed is None:
+            self._server_closed = asyncio.get_running_loop().create_future()
+        return await asyncio.shield(self._server_closed)
+
+    def _closed_by_server(self, code: int, reason: str) -> None:
+        self.closed_with = (code, reason)
+        if self._server_closed is not None and not self._server_closed.done():
+            self._server_closed.set_result(self.closed_with)
+
     async def close(self) -> None:
         """Disconnect: running actions are stopped, and other connections can no longer reach this one."""
         await self.open()  # one that never opened ends the same way: forgotten and closed
@@ -333,6 +351,6 @@ class _MemoryTransport:
 
     async def close(self, code: int, reason: str) -> None:
         client = self._client
-        client.closed_with = (code, reason)
+        client._closed_by_server(code, reason)
         # As a served connection is once its server has closed it: no longer reachable.
         client.connections.discard(client.dispatcher)
