@@ -336,3 +336,16 @@ async def test_a_renewal_refused_ends_in_4440_and_a_reconnect_with_a_fresh_token
     assert state["close_code"] == 4440
     assert state["token_calls"] == 3
     assert whoami["events"][0]["payload"]["user_id"] == "5"
+
+
+async def test_a_source_without_a_user_at_renewal_ends_the_client_after_the_server_s_close(
+    driver: Driver, served: Server
+) -> None:
+    await opened(driver, served.url(), ["user-3~1", None])
+
+    closed = await driver.call("wait_status", status="closed", timeout=10)
+    state = await driver.call("state")
+
+    assert closed["ok"]
+    assert state["close_code"] == 4440  # the server's close, not the client's own
+    assert state["statuses"] == ["connecting", "open", "reconnecting", "closed"]

@@ -327,13 +327,12 @@ class Client:
         """The server says the token expires soon: send a fresh one (``beeflow.refresh``).
 
         Should it fail, the server closes the connection once the token has expired (4440), and the
-        client connects again, with a fresh token, as after any other close.
+        client connects again as after any other close: with a fresh token, or, when the source has
+        no user any more, not at all (the usual end for good, in one place).
         """
         try:
             token = await self._tokens.fresh()
             await self.request(REFRESH_ACTION, {"token": token})
-        except Unauthorized as refused:
-            self._end_for_good(refused)
         except Exception:
             logger.warning(
                 "the token could not be renewed; the server will close the connection", exc_info=True
