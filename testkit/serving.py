@@ -1,5 +1,6 @@
 """Real servers for the integration tests: started as subprocesses on 127.0.0.1, each on a free port."""
 
+import json
 import os
 import shutil
 import signal
@@ -8,8 +9,10 @@ import subprocess
 import sys
 import sysconfig
 import time
+import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,6 +40,21 @@ class Server:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
+
+    def post(self, path: str, data: dict[str, Any]) -> None:
+        """POST ``data`` as JSON to one of the site's HTTP endpoints (``/push/``, ``/kick/``)."""
+        request = urllib.request.Request(
+            f"http://127.0.0.1:{self.port}{path}",
+            data=json.dumps(data).encode(),
+            method="POST",
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+            assert response.status in (200, 204)
+
+    def push(self, recipient: str, recipient_id: str, text: str, path: str = "/push/") -> None:
+        """Send the site's ``said`` event to a recipient from outside any connection (an HTTP push)."""
+        self.post(path, {"recipient": recipient, "recipient_id": recipient_id, "text": text})
 
     def stop(self) -> None:
         if self.process.poll() is None:
@@ -154,11 +172,15 @@ def prepare_django_site(database: Path, users: int = 10) -> dict[str, str]:
     """
     env = {"DJANGOSITE_DB": str(database), "DJANGO_SETTINGS_MODULE": "djangosite.settings"}
     environment = os.environ | {"PYTHONPATH": str(SITES)} | env
+    # One password hash for all (hashing is made slow on purpose): a thousand users take a second.
     create_users = (
         "import django; django.setup()\n"
+        "from django.contrib.auth.hashers import make_password\n"
         "from django.contrib.auth.models import User\n"
-        f"for n in range(1, {users + 1}):\n"
-        "    User.objects.create_user(pk=n, username=f'user{n}', password='pw')\n"
+        "hashed = make_password('pw')\n"
+        f"User.objects.bulk_create(\n"
+        f"    User(pk=n, username=f'user{{n}}', password=hashed) for n in range(1, {users + 1})\n"
+        ")\n"
     )
     for command in (["-m", "django", "migrate", "--verbosity", "0"], ["-c", create_users]):
         subprocess.run([sys.executable, *command], cwd=SITES, env=environment, check=True)

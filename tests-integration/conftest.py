@@ -32,7 +32,8 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Server
         for name, command in SERVER_COMMANDS.items():
             port = free_port()
             workdir = tmp_path_factory.mktemp(name)
-            env = prepare_django_site(workdir / "db.sqlite3") if name == "django" else None
+            # Users above 1000 are each one test's own: a stream of theirs starts at offset 1.
+            env = prepare_django_site(workdir / "db.sqlite3", users=1100) if name == "django" else None
             servers[name] = start_server(name, command(port), workdir / "server.log", port, env)
         yield servers
     finally:

@@ -6,7 +6,6 @@ The Redis server is real and started by the fixtures; the Redis outage test stop
 
 import contextlib
 import json
-import urllib.request
 from collections.abc import Iterator
 from contextlib import AbstractAsyncContextManager
 from pathlib import Path
@@ -80,22 +79,6 @@ async def said(ws: ClientConnection) -> str:
                 return str(frame["payload"]["text"])
 
 
-def push(server: Server, recipient: str, recipient_id: str, text: str, path: str = "/push/") -> None:
-    post(server, path, {"recipient": recipient, "recipient_id": recipient_id, "text": text})
-
-
-def post(server: Server, path: str, data: dict[str, Any]) -> None:
-    body = json.dumps(data).encode()
-    req = urllib.request.Request(
-        f"http://127.0.0.1:{server.port}{path}",
-        data=body,
-        method="POST",
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(req, timeout=10) as response:  # noqa: S310 - loopback
-        assert response.status == 204
-
-
 async def test_an_event_for_a_user_reaches_their_connections_in_both_processes(
     pair: tuple[Server, Server],
 ) -> None:
@@ -136,13 +119,13 @@ async def test_a_push_from_an_http_endpoint_in_one_process_reaches_the_other(
     a, b = pair
     async with client(b, 4) as dave:
         await request(dave, "join", group="news")
-        await anyio.to_thread.run_sync(push, a, "user", "4", "for dave")
-        await anyio.to_thread.run_sync(push, a, "group", "news", "breaking")
+        await anyio.to_thread.run_sync(a.push, "user", "4", "for dave")
+        await anyio.to_thread.run_sync(a.push, "group", "news", "breaking")
 
         assert [await said(dave), await said(dave)] == ["for dave", "breaking"]
         if a.name.startswith("fastapi"):
             # FastAPI's sync form, from a def endpoint that FastAPI runs in a worker thread.
-            await anyio.to_thread.run_sync(push, a, "user", "4", "from a thread", "/push-sync/")
+            await anyio.to_thread.run_sync(a.push, "user", "4", "from a thread", "/push-sync/")
             assert await said(dave) == "from a thread"
 
 
@@ -245,7 +228,7 @@ async def test_a_kick_from_a_third_process_closes_the_user_on_both_processes(
         async with client(a, 5) as on_a, client(b, 5) as on_b, client(b, 6) as bystander:
             for ws in (on_a, on_b, bystander):
                 await request(ws, "health")  # served: in the user's group on its process
-            await anyio.to_thread.run_sync(post, third, "/kick/", {"user_id": 5, "reason": "signed out"})
+            await anyio.to_thread.run_sync(third.post, "/kick/", {"user_id": 5, "reason": "signed out"})
             closes = [await close_of(on_a), await close_of(on_b)]
             still_served = await request(bystander, "health")
     finally:

@@ -9,8 +9,6 @@ notices a paused server.
 """
 
 import asyncio
-import json
-import urllib.request
 from typing import Any
 
 import pytest
@@ -51,11 +49,7 @@ def names_and_payloads(reply: dict[str, Any]) -> list[tuple[str, Any]]:
 
 def kick(server: Server, user_id: int, reason: str) -> None:
     """Disconnect every connection of ``user_id`` through the site's ``/kick/`` endpoint."""
-    body = json.dumps({"user_id": user_id, "reason": reason}).encode()
-    headers = {"Content-Type": "application/json"}
-    url = f"http://127.0.0.1:{server.port}/kick/"
-    with urllib.request.urlopen(urllib.request.Request(url, body, headers), timeout=10) as response:
-        assert response.status == 204
+    server.post("/kick/", {"user_id": user_id, "reason": reason})
 
 
 FINALLY_RAN = "closed by its finally block"
@@ -170,23 +164,14 @@ async def test_timeouts_of_the_server_and_of_the_client(driver: Driver, served: 
     assert names_and_payloads(after) == [("echoed", {"after": "timeouts"})]
 
 
-def push(server: Server, text: str, user: str = "1") -> None:
-    body = f'{{"recipient": "user", "recipient_id": "{user}", "text": "{text}"}}'.encode()
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{server.port}/push/", data=body, headers={"Content-Type": "application/json"}
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
-        assert response.status in (200, 204)
-
-
 async def test_pushed_events_reach_listeners_and_a_failing_listener_harms_no_one(
     driver: Driver, served: Server
 ) -> None:
     await opened(driver, served.url(), ["user-3"])
     assert (await driver.call("listen", event="said", throw_first=True))["ok"]
 
-    await asyncio.to_thread(push, served, "first", "3")
-    await asyncio.to_thread(push, served, "second", "3")
+    await asyncio.to_thread(served.push, "user", "3", "first")
+    await asyncio.to_thread(served.push, "user", "3", "second")
 
     async with asyncio.timeout(5):
         while len((await driver.call("received", event="said"))["events"]) < 2:  # noqa: ASYNC110

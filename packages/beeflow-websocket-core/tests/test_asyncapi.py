@@ -239,6 +239,7 @@ def test_the_close_codes_say_which_a_client_must_not_reconnect_after(document: d
         "4408": True,
         "4409": False,
         "4429": True,
+        "4410": True,
         "4440": True,
     }
 

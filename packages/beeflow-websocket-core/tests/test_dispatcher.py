@@ -456,8 +456,9 @@ class Recorder:
     async def send_to_connections(self, websocket_ids: Collection[str], event: OutboundEvent) -> None:
         self.routed.append((list(websocket_ids), event))
 
-    async def send_to_group(self, group: str, event: OutboundEvent) -> None:
+    async def send_to_group(self, group: str, event: OutboundEvent) -> OutboundEvent:
         self.grouped.append((group, event))
+        return event
 
     async def add_to_group(self, group: str, websocket_id: str) -> None:
         self.memberships.append(("add", group, websocket_id))

@@ -157,10 +157,10 @@ def test_a_detached_context_has_no_groups() -> None:
 class Unavailable(LocalConnections):
     """An engine whose cross-connection delivery is down; the connection itself still works."""
 
-    async def send_to_group(self, group: str, event: OutboundEvent) -> None:
+    async def send_to_group(self, group: str, event: OutboundEvent) -> OutboundEvent:
         if not group.startswith("~user:"):
             raise DeliveryUnavailable()
-        await super().send_to_group(group, event)
+        return await super().send_to_group(group, event)
 
     async def send_to_connections(self, websocket_ids: Collection[str], event: OutboundEvent) -> None:
         raise DeliveryUnavailable()

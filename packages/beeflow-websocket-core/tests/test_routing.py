@@ -29,8 +29,9 @@ class Recorder:
     async def send_to_connections(self, websocket_ids: Collection[str], event: OutboundEvent) -> None:
         self.calls.append(("connections", list(websocket_ids)))
 
-    async def send_to_group(self, group: str, event: OutboundEvent) -> None:
+    async def send_to_group(self, group: str, event: OutboundEvent) -> OutboundEvent:
         self.calls.append(("group", group))
+        return event
 
     async def add_to_group(self, group: str, websocket_id: str) -> None:
         raise AssertionError("not used by routing")

@@ -33,6 +33,8 @@ BEEFLOW_WEBSOCKET_RATE_LIMIT_BUDGET = os.environ.get("SITE_RATE_LIMIT_BUDGET", "
 # Short, so that the tests of expiring tokens take a second, not a minute.
 BEEFLOW_WEBSOCKET_TOKEN_EXPIRY_NOTICE = 0.5
 BEEFLOW_WEBSOCKET_TOKEN_EXPIRY_GRACE = 0.5
+# Room for the 200 events a resume test misses; the tests that outrun it publish more.
+BEEFLOW_WEBSOCKET_HISTORY_SIZE = int(os.environ.get("SITE_HISTORY_SIZE", "300"))
 
 if os.environ.get("DJANGOSITE_REDIS_URL"):
     CHANNEL_LAYERS = {

@@ -34,6 +34,8 @@ configure_beeflow_websocket(
     # Short, so that the tests of expiring tokens take a second, not a minute.
     token_expiry_notice=0.5,
     token_expiry_grace=0.5,
+    # Room for the 200 events a resume test misses; the tests that outrun it publish more.
+    history_size=int(os.environ.get("SITE_HISTORY_SIZE", "300")),
     asyncapi={"title": "Test site", "version": "0.1.0"},
 )
 

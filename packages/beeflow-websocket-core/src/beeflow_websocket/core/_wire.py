@@ -17,6 +17,7 @@ from pydantic import BaseModel, JsonValue, ValidationError
 from pydantic_core import ErrorDetails, from_json, to_json
 
 from beeflow_websocket.core.event_registry import EventPluginProtocol
+from beeflow_websocket.core.history.positions import position_field
 from beeflow_websocket.core.payloads import WebSocketActionPayload
 from beeflow_websocket.core.problems import (
     InvalidActionPayload,
@@ -36,6 +37,7 @@ __all__ = [
     "read_req_id",
     "stamp",
     "stamp_final",
+    "stamp_positioned",
     "validate_envelope",
     "validate_payload",
 ]
@@ -159,9 +161,18 @@ def stamp(event: OutboundEvent, seq: int) -> str:
     return f'{{"msg_id":"{new_msg_id()}","req_id":"{event.req_id}","seq":{seq},{event.body[1:]}'
 
 
+def stamp_positioned(event: OutboundEvent, seq: int) -> str:
+    """Return a v1 frame of an event kept in a stream's history: with its ``"stream"`` position."""
+    assert event.position is not None  # noqa: S101 - called for positioned events only
+    head = "" if event.req_id is None else f'"req_id":"{event.req_id}",'
+    return f'{{"msg_id":"{new_msg_id()}",{head}"seq":{seq},{position_field(event.position)},{event.body[1:]}'
+
+
 def stamp_final(event: OutboundEvent, seq: int, *, final: bool) -> str:
     """Return a v1 request's own event frame: what :func:`stamp` gives, with ``final`` after ``seq``."""
     marker = "true" if final else "false"
+    if event.position is not None:
+        marker = f"{marker},{position_field(event.position)}"
     if event.req_id is None:
         return f'{{"msg_id":"{new_msg_id()}","seq":{seq},"final":{marker},{event.body[1:]}'
     return (

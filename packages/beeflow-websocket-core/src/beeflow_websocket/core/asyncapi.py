@@ -27,11 +27,13 @@ from pydantic import BaseModel, JsonValue
 
 from beeflow_websocket.core._asyncapi_annotations import event_model, yielded_events
 from beeflow_websocket.core._asyncapi_schemas import model_schemas
+from beeflow_websocket.core._streams import RESYNC_CLOSE_CODE
 from beeflow_websocket.core.action_registry import ActionRegistryMeta
 from beeflow_websocket.core.event_registry import EventRegistryMeta
 from beeflow_websocket.core.guardrails.expiry import EXPIRING_EVENT, TOKEN_EXPIRED_CLOSE_CODE
 from beeflow_websocket.core.guardrails.kick import KICKED_CLOSE_CODE
 from beeflow_websocket.core.guardrails.limiter import RATE_LIMITED_CLOSE_CODE
+from beeflow_websocket.core.history.replay import RESUMED_EVENT
 from beeflow_websocket.core.problems import (
     ActionTimeout,
     DeliveryUnavailable,
@@ -45,9 +47,16 @@ from beeflow_websocket.core.problems import (
     TokenRefused,
     UnknownAction,
     UnknownRequest,
+    UnrecoverablePosition,
     WebSocketProblem,
 )
-from beeflow_websocket.core.protocol import CANCEL_ACTION, COMPLETE_EVENT, PING_ACTION, REFRESH_ACTION
+from beeflow_websocket.core.protocol import (
+    CANCEL_ACTION,
+    COMPLETE_EVENT,
+    PING_ACTION,
+    REFRESH_ACTION,
+    RESUME_ACTION,
+)
 from beeflow_websocket.core.transport import IDLE_CLOSE_CODE, SLOW_CONSUMER_CLOSE_CODE
 
 __all__ = ["ASYNCAPI_VERSION", "asyncapi_document"]
@@ -72,6 +81,7 @@ BUILTIN_PROBLEMS: Final[tuple[type[WebSocketProblem], ...]] = (
     ActionTimeout,
     RateLimited,
     TokenRefused,
+    UnrecoverablePosition,
 )
 """The problems the library itself answers with."""
 
@@ -258,6 +268,8 @@ class _Builder:
             schema = {"type": kind, "minimum": 0, "description": meaning}
             payload = {"type": "object", "required": [member], "properties": {member: schema}}
             self._add("event", name, _message(name, doc, _event_frame(name, payload)))
+        resumed = _message(RESUMED_EVENT, _RESUMED_DOC, _event_frame(RESUMED_EVENT, _RESUMED))
+        self._add("event", RESUMED_EVENT, resumed)
 
     def _problem_message(self, problem: type[WebSocketProblem]) -> None:
         if ("problem", problem.code) in self.keys:
@@ -353,6 +365,9 @@ class _Builder:
         refresh = self._action_message(
             REFRESH_ACTION, type("Refresh", (), {"__doc__": _REFRESH_DOC}), refresh_payload
         )
+        resume = self._action_message(
+            RESUME_ACTION, type("Resume", (), {"__doc__": _RESUME_DOC}), _RESUME_PAYLOAD
+        )
         complete = self._ref(self.keys[("event", COMPLETE_EVENT)])
 
         def operation(key: str, doc: str, replies: list[Any], problems: list[str]) -> Json:
@@ -390,6 +405,18 @@ class _Builder:
                 [complete, self._ref(self.keys[("problem", TokenRefused.code)]), invalid],
                 ["token_refused", "invalid_action_payload"],
             ),
+            _key(RESUME_ACTION): operation(
+                resume,
+                _RESUME_DOC,
+                [
+                    self._ref(self.keys[("event", RESUMED_EVENT)]),
+                    complete,
+                    self._ref(self.keys[("problem", UnrecoverablePosition.code)]),
+                    self._ref(self.keys[("problem", DeliveryUnavailable.code)]),
+                    invalid,
+                ],
+                ["unrecoverable_position", "delivery_unavailable", "invalid_action_payload"],
+            ),
         }
 
     def _push_operation(self, recipient: str, events: list[str]) -> Json:
@@ -426,6 +453,7 @@ def _event_frame(name: str, payload: Any) -> Json:
                 "description": "Counts the event frames this connection received: 1, 2, 3, without gaps.",
             },
             "final": _FINAL,
+            "stream": _STREAM,
             "event": {"type": "string", "const": name},
             "recipient": {"type": "string", "description": "The recipient it was addressed to."},
             "recipient_id": {"type": "string", "description": "Which one of that recipient."},
@@ -518,6 +546,11 @@ _CLOSE_CODES: Final = {
         "description": "The connection's credentials expired and were not refreshed (beeflow.refresh); "
         "connect again with a fresh token.",
     },
+    str(RESYNC_CLOSE_CODE): {
+        "reconnect": True,
+        "description": "The connection missed events of a stream that can no longer be sent to it; "
+        "reconnect and send beeflow.resume with the last position of each stream.",
+    },
     str(RATE_LIMITED_CLOSE_CODE): {
         "reconnect": True,
         "description": "The client went on asking past rate_limit_budget refusals (429 rate_limited); "
@@ -554,6 +587,59 @@ Sent when the server's beeflow.token_expiring event (payload {"expires_in": seco
 expire soon. The application checks the token as it checked the first: beeflow.complete when it
 names the same user, token_refused otherwise. A connection not refreshed by its expiry and a grace
 period is closed with 4440."""
+_POSITION: Final = {
+    "name": {"type": "string", "description": "The stream: ~user:<id> for a user's, else the group's name."},
+    "epoch": {"type": "string", "description": "Changes whenever the stream's history is lost."},
+    "offset": {"type": "integer", "minimum": 0, "description": "The event's number in the stream."},
+}
+_STREAM: Final = {
+    "type": "object",
+    "required": ["name", "epoch", "offset"],
+    "properties": _POSITION,
+    "description": (
+        "Protocol v1, when the stream the event was sent to keeps a history (history_size): its place "
+        "there. Offsets of one stream follow each other without gaps; a client keeps the last one of "
+        "each stream to send in beeflow.resume when it reconnects."
+    ),
+}
+_RESUME_PAYLOAD: Final = {
+    "type": "object",
+    "required": ["streams"],
+    "properties": {
+        "streams": {
+            "type": "array",
+            "maxItems": 100,
+            "items": {
+                "type": "object",
+                "required": ["name", "epoch", "offset"],
+                "properties": _POSITION,
+                "additionalProperties": False,
+            },
+            "description": "The last position the client received of each stream it follows.",
+        }
+    },
+    "additionalProperties": False,
+}
+_RESUMED: Final = {
+    "type": "object",
+    "required": ["stream", "epoch", "offset", "replayed"],
+    "properties": {
+        "stream": _POSITION["name"],
+        "epoch": _POSITION["epoch"],
+        "offset": {"type": "integer", "minimum": 0, "description": "The stream's last offset now."},
+        "replayed": {"type": "integer", "minimum": 0, "description": "How many missed events came before."},
+    },
+}
+_RESUMED_DOC: Final = """Protocol v1: a stream of a beeflow.resume is recovered whole.
+
+The events it missed came just before, in offset order, each with its stream position."""
+_RESUME_DOC: Final = """Protocol v1: replay what each stream sent after the client's last position.
+
+Sent first on a new connection by a client that had one. Each stream the connection is in now (its
+user's; the groups it has joined) is recovered whole: its missed events, then beeflow.resumed. A
+stream that cannot be (its history was lost or expired, or the connection is not in it) is listed
+in the unrecoverable_position problem that ends the request, and the client reloads what it shows;
+else the request ends with beeflow.complete."""
 _PING_DOC: Final = """Protocol v1: answered at once with beeflow.complete.
 
 A heartbeat for clients that cannot see WebSocket pings, such as browsers."""

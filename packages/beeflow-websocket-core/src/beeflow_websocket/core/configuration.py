@@ -18,6 +18,8 @@ from beeflow_websocket.core.autodiscover import autodiscover_for_caller
 from beeflow_websocket.core.contract import AsyncAPISettings, Contract
 from beeflow_websocket.core.delivery.local import LocalConnections
 from beeflow_websocket.core.guardrails.rate_limits import RateLimit
+from beeflow_websocket.core.history.memory import MemoryHistory
+from beeflow_websocket.core.history.positions import StreamKind
 from beeflow_websocket.core.lifecycle import ConnectionLifecycle
 from beeflow_websocket.core.negotiation import negotiated_version
 from beeflow_websocket.core.options import OPTIONS, checked_module_names, protocol_settings
@@ -67,6 +69,10 @@ class AdapterOptions(TypedDict, total=False):
             ``handle_beeflow_websocket``) at which a v1 client is told to refresh them (default 30.0).
         token_expiry_grace: Seconds after they expire at which an unrefreshed connection is closed
             with 4440 (default 10.0).
+        history_size: Events kept per stream for clients that reconnect and resume (default 0:
+            none); in Redis when ``redis_url`` is set, else in this process.
+        history_ttl: Seconds an event is kept after its stream's last event (default 300.0).
+        history_streams: The streams that keep a history: ``"user"``, ``"group"`` or both (default).
         redis_url: A Redis URL (``redis://host:6379/0``) to reach connections, users and groups in every
             process and instance; needs the ``redis`` extra. ``None`` (the default) reaches the
             connections of this process only.
@@ -97,6 +103,9 @@ class AdapterOptions(TypedDict, total=False):
     rate_limit_budget: RateLimit | str | None
     token_expiry_notice: float
     token_expiry_grace: float
+    history_size: int
+    history_ttl: float
+    history_streams: Sequence[StreamKind]
     redis_url: str | None
     redis_channel_prefix: str
     allowed_origins: Iterable[str] | None
@@ -146,7 +155,9 @@ class AdapterState:
         # Imported here: the Redis engine needs the optional redis extra.
         from beeflow_websocket.core.delivery.redis import RedisDelivery
 
-        self.redis = RedisDelivery(url, self.connections, channel_prefix=channel_prefix)
+        self.redis = RedisDelivery(
+            url, self.connections, channel_prefix=channel_prefix, history=self.settings.history
+        )
 
     def connection(
         self,
@@ -235,8 +246,12 @@ def configure_adapter[S: AdapterState](
             module_names=module_names,
             whole_packages=packages,
         )
+    history = settings.history
+    # Without Redis this process's memory keeps the streams; with it, Redis does, for every process.
+    kept_here = None if history is None or values["redis_url"] else MemoryHistory(history)
     state = state_class(
         settings=settings,
+        connections=LocalConnections(kept_here),
         autodiscovered=tuple(module.__name__ for module in modules),
         allowed_origins=origins,
         options=MappingProxyType(values),

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Final
 from beeflow_websocket.core._execution import RunningRequest, run_action
 from beeflow_websocket.core._inbox import Inbox
 from beeflow_websocket.core._outbox import Outbox
+from beeflow_websocket.core._streams import RESYNC_CLOSE_CODE, RESYNC_REASON, ConnectionStreams
 from beeflow_websocket.core.action_registry import ActionContext, UserId
 from beeflow_websocket.core.groups import checked_group_name, user_group
 from beeflow_websocket.core.guardrails.expiry import (
@@ -56,30 +57,39 @@ from beeflow_websocket.core.guardrails.limiter import (
     RequestLimiter,
     tokens_of,
 )
+from beeflow_websocket.core.history.replay import lost_stream as _lost
+from beeflow_websocket.core.history.replay import resumed_event
+from beeflow_websocket.core.history.store import history_of
 from beeflow_websocket.core.problems import (
     DeliveryUnavailable,
     RequestCancelled,
     TokenRefused,
     UnknownRequest,
+    UnrecoverablePosition,
 )
 from beeflow_websocket.core.protocol import (
     Cancel,
     ConnectionProtocol,
+    OwnEvent,
     Ping,
     Refresh,
     Rejection,
     Reply,
     Request,
+    Resume,
 )
 from beeflow_websocket.core.routing import route
 from beeflow_websocket.core.settings import DEFAULT_SETTINGS, DispatcherSettings
 from beeflow_websocket.core.transport import IDLE_CLOSE_CODE, SLOW_CONSUMER_CLOSE_CODE
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable
+    from collections.abc import Awaitable, Callable
     from uuid import UUID
 
+    from pydantic import JsonValue
+
     from beeflow_websocket.core.event_registry import EventPluginProtocol
+    from beeflow_websocket.core.history.replay import Unrecoverable
     from beeflow_websocket.core.negotiation import ProtocolVersion
     from beeflow_websocket.core.problems import RateLimited, WebSocketProblem
     from beeflow_websocket.core.transport import Delivery, OutboundEvent, Transport
@@ -113,6 +123,7 @@ class ConnectionDispatcher:
         "_outbox",
         "_refresh",
         "_requests",
+        "_streams",
         "_torn_down",
         "_watchdog",
         "context",
@@ -167,6 +178,13 @@ class ConnectionDispatcher:
             stall_timeout=settings.slow_consumer_timeout,
             on_stalled=self._stalled,
             connection_id=websocket_id,
+        )
+        history = history_of(delivery) if protocol_version else None
+        # v1 with stream histories: each stream's events once and in order (protocol 0 has no positions).
+        self._streams = (
+            None
+            if history is None
+            else ConnectionStreams(history, self._outbox, websocket_id=websocket_id, on_lost=self._resync)
         )
 
     @property
@@ -223,6 +241,8 @@ class ConnectionDispatcher:
         await self.delivery.remove_from_group(checked_group_name(group), self.websocket_id)
         self._groups -= {group}
         self._member_of -= {group}
+        if self._streams is not None:
+            self._streams.forget(group)
 
     async def receive(self, frame: str | bytes) -> None:
         """Accept one frame from the client; it is handled in order by the connection's workers.
@@ -301,6 +321,8 @@ class ConnectionDispatcher:
             self._lease.stop()
         await self._inbox.stop()
         await self._outbox.stop()
+        if self._streams is not None:
+            await self._streams.stop()
         for group in (user_group(self.context.user_id), *self._groups):
             try:
                 await self.delivery.remove_from_group(group, self.websocket_id)
@@ -318,6 +340,8 @@ class ConnectionDispatcher:
         once (see :meth:`LocalConnections.send_to_connections`), so a stalled receiver costs the
         others at most one ``slow_consumer_timeout``, not one per stalled receiver. Dropped once closed.
         """
+        if event.position is not None and self._streams is not None and not self._admit(event):
+            return True
         if event.skip == self.context.websocket_id:
             return True
         return self._outbox.offer(event)
@@ -330,6 +354,8 @@ class ConnectionDispatcher:
         ``slow_consumer_timeout`` has stopped reading: its connection is closed with 1013 and the
         sender goes on. Dropped once closed.
         """
+        if event.position is not None and self._streams is not None and not self._admit(event):
+            return
         if event.skip != self.context.websocket_id:
             await self._outbox.deliver(event)
 
@@ -341,8 +367,21 @@ class ConnectionDispatcher:
         that find no room wait in line for this connection, in order, and are delivered as
         :meth:`deliver` does. Dropped once closed.
         """
+        if event.position is not None and self._streams is not None and not self._admit(event):
+            return
         if event.skip != self.context.websocket_id:
             self._outbox.post(event)
+
+    def _admit(self, event: OutboundEvent) -> bool:
+        """Whether to write an event of a stream now (see :class:`ConnectionStreams`)."""
+        streams = self._streams
+        position = event.position
+        assert streams is not None  # noqa: S101 - checked by the callers
+        assert position is not None  # noqa: S101 - checked by the callers
+        if event.skip == self.context.websocket_id:
+            streams.passed(position)  # skipped here, but counted: no gap for it
+            return False
+        return streams.admit(event, position)
 
     def disconnect(self, code: int, reason: str) -> None:
         """Close the connection from the server side with ``code`` and ``reason``, in a task of its own.
@@ -377,6 +416,10 @@ class ConnectionDispatcher:
         if self.protocol.open:
             logger.info("closing connection %s: its credentials expired unrefreshed", self.websocket_id)
             self._close_soon(TOKEN_EXPIRED_CLOSE_CODE, TOKEN_EXPIRED_REASON)
+
+    def _resync(self) -> None:
+        if self.protocol.open:
+            self._close_soon(RESYNC_CLOSE_CODE, RESYNC_REASON)
 
     def _stalled(self) -> None:
         self._close_soon(SLOW_CONSUMER_CLOSE_CODE, "outbound queue full: the client is not reading")
@@ -437,8 +480,11 @@ class ConnectionDispatcher:
                 if self._requests.get(key) is run:
                     del self._requests[key]
 
-    async def _control(self, request: Cancel | Ping | Refresh) -> None:
-        """v1: answer ``beeflow.cancel``, ``beeflow.ping`` or ``beeflow.refresh`` at once."""
+    async def _control(self, request: Cancel | Ping | Refresh | Resume) -> None:
+        """v1: answer ``beeflow.cancel``, ``beeflow.ping``, ``beeflow.refresh`` or ``beeflow.resume`` now."""
+        if type(request) is Resume:
+            await self._resume(request)
+            return
         if type(request) is Refresh:
             renewed = await renewed_expiry(self._refresh, request.token, self.context.user_id)
             if isinstance(renewed, TokenRefused):
@@ -457,8 +503,61 @@ class ConnectionDispatcher:
         if completion is not None:
             await self._outbox.send(completion)
 
+    async def _resume(self, request: Resume) -> None:
+        """v1: replay each stream the client names from its position, or say it cannot be.
+
+        Each stream is recovered whole, its missed events then ``beeflow.resumed``, or listed in the
+        ``unrecoverable_position`` problem that ends the request; never in part. Only the streams this
+        connection is in now can be resumed: its user's, and the groups it has joined (by actions,
+        which authorise each join), so a resume grants nothing the credentials do not.
+        """
+        reply = Reply(request.req_id)
+        lost: list[JsonValue] = []
+        for position in request.positions:
+            reason = self._unresumable(position.stream)
+            if reason is not None:
+                lost.append(_lost(position.stream, "", 0, reason))
+                continue
+            streams = self._streams
+            assert streams is not None  # noqa: S101 - _unresumable says no_history without it
+            try:
+                replay, events = await streams.resume(position)
+            except DeliveryUnavailable as problem:
+                await self._send_problem(problem, request.req_id, True)
+                return
+            if replay.reason is not None:
+                lost.append(_lost(replay.stream, replay.epoch, replay.top, replay.reason))
+                streams.release(position.stream)
+                continue
+            try:
+                for event in events:
+                    await self._outbox.send(event)
+                self.protocol.own(reply)
+                resumed = resumed_event(self.websocket_id, str(request.req_id), replay, len(events))
+                await self._outbox.send(OwnEvent(resumed, reply))
+            finally:
+                streams.release(position.stream)
+        if lost:
+            reply.ended = True
+            unrecoverable = UnrecoverablePosition(extensions={"streams": lost})
+            await self._send_problem(unrecoverable, request.req_id, True)
+            return
+        completion = self.protocol.end(reply)
+        if completion is not None:
+            await self._outbox.send(completion)
+
+    def _unresumable(self, stream: str) -> Unrecoverable | None:
+        """Why this connection cannot resume ``stream``, or ``None`` when it can."""
+        if self._streams is None or not self._streams.keeps(stream):
+            return "no_history"
+        if stream != user_group(self.context.user_id) and stream not in self._groups:
+            return "not_a_member"
+        return None
+
     async def _emit(self, event: EventPluginProtocol, run: RunningRequest) -> None:
         own = self._outbox.send if run.reply is None else partial(self._outbox.hold, run.reply)
+        if self._streams is not None:
+            own = partial(self._own_positioned, own)
         try:
             await route(
                 event, self.delivery, own_id=self.context.websocket_id, own=own, own_groups=self._member_of
@@ -471,6 +570,14 @@ class ConnectionDispatcher:
                 event.req_id,
             )
             await self._send_problem(problem, run.req_id, None if run.reply is None else False)
+
+    def _own_positioned(
+        self, own: Callable[[OutboundEvent], Awaitable[None] | None], event: OutboundEvent
+    ) -> Awaitable[None] | None:
+        """Hand the connection its own copy of an event, counting its stream position as written."""
+        if event.position is not None and self._streams is not None:
+            self._streams.passed(event.position)
+        return own(event)
 
     async def _end_with(self, problem: WebSocketProblem, run: RunningRequest) -> None:
         """End the request with ``problem``, its terminal frame in v1."""

@@ -13,9 +13,12 @@ from typing import Final
 
 from beeflow_websocket.core.problems import InvalidGroupName
 
-__all__ = ["GROUP_NAME_PATTERN", "Group", "checked_group_name", "user_group"]
+__all__ = ["GROUP_NAME_PATTERN", "USER_GROUP_PREFIX", "Group", "checked_group_name", "user_group"]
 
 GROUP_NAME_PATTERN: Final = re.compile(r"[A-Za-z0-9._:-]{1,100}")
+
+USER_GROUP_PREFIX: Final = "~user:"
+"""What the name of every user's group starts with; no application group can."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,4 +44,4 @@ def checked_group_name(name: object) -> str:
 
 def user_group(user_id: object) -> str:
     """The group every connection of ``user_id`` is in."""
-    return f"~user:{user_id}"
+    return f"{USER_GROUP_PREFIX}{user_id}"

@@ -15,6 +15,7 @@ from typing import Final
 
 from beeflow_websocket.core.autodiscover import CONVENTIONAL_MODULES
 from beeflow_websocket.core.guardrails.rate_limits import RateLimit
+from beeflow_websocket.core.history.positions import DEFAULT_HISTORY_STREAMS, DEFAULT_HISTORY_TTL
 from beeflow_websocket.core.settings import (
     DEFAULT_MAX_CONCURRENT_ACTIONS,
     DEFAULT_MAX_MESSAGE_SIZE,
@@ -82,6 +83,9 @@ OPTIONS: Final[tuple[Option, ...]] = (
     Option("rate_limit_budget", DEFAULT_RATE_LIMIT_BUDGET, '`"60/min"`', RateLimit(10, 60.0)),
     Option("token_expiry_notice", DEFAULT_TOKEN_EXPIRY_NOTICE, "`30.0`", 60.0),
     Option("token_expiry_grace", DEFAULT_TOKEN_EXPIRY_GRACE, "`10.0`", 5.0),
+    Option("history_size", 0, "`0`", 50),
+    Option("history_ttl", DEFAULT_HISTORY_TTL, "`300.0`", 60.0),
+    Option("history_streams", DEFAULT_HISTORY_STREAMS, '`("user", "group")`', ("user",)),
     Option("redis_url", None, "`None`", "redis://127.0.0.1:6379/15"),
     Option("redis_channel_prefix", "beeflow-websocket", '`"beeflow-websocket"`', "my-app"),
     Option("allowed_origins", None, "`None`", ("https://app.example.com",), django=False),

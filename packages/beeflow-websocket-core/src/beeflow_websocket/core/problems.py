@@ -44,6 +44,7 @@ __all__ = [
     "TokenRefused",
     "UnknownAction",
     "UnknownRequest",
+    "UnrecoverablePosition",
     "WebSocketProblem",
     "problem_type",
 ]
@@ -63,6 +64,7 @@ BuiltinProblemCode = Literal[
     "action_timeout",
     "rate_limited",
     "token_refused",
+    "unrecoverable_position",
 ]
 """The codes the library itself answers with; each has a section in docs/en/errors.md."""
 
@@ -261,6 +263,23 @@ class TokenRefused(ClientProblem):
     code = "token_refused"
     title = "Token refused"
     detail = "The token does not renew this connection's credentials."
+
+
+class UnrecoverablePosition(ClientProblem):
+    """v1: ``beeflow.resume`` named streams whose missed events cannot all be replayed.
+
+    The extension member ``streams`` lists each one as ``{"name", "epoch", "offset", "reason"}``:
+    the stream's position now, from which the client goes on once it has reloaded what the stream
+    shows, and why (``epoch_changed``: its history was lost; ``expired``: events after the position
+    are no longer kept; ``ahead``: the position was never reached; ``not_a_member``: this connection
+    is not in the stream; ``no_history``: the stream keeps none). A stream is recovered whole or
+    listed here, never in part; the other streams of the request were recovered.
+    """
+
+    status = 409
+    code = "unrecoverable_position"
+    title = "Unrecoverable stream position"
+    detail = "Events missed on some streams cannot be replayed: reload what they show."
 
 
 class ActionTimeout(ServerProblem):

@@ -11,8 +11,9 @@ The state only moves forward, ``OPEN`` to ``CLOSING`` to ``CLOSED``: a connectio
 is sent nothing more, and a caller that tries is told which state it expected and which it found.
 
 A connection that negotiated protocol v1 (:mod:`beeflow_websocket.core.negotiation`) also gets the
-v1 rules here: a frame naming ``beeflow.cancel``, ``beeflow.ping`` or ``beeflow.refresh`` becomes a
-:class:`Cancel`, a :class:`Ping` or a :class:`Refresh`, and every request ends with exactly one frame
+v1 rules here: a frame naming ``beeflow.cancel``, ``beeflow.ping``, ``beeflow.refresh`` or
+``beeflow.resume`` becomes a :class:`Cancel`, a :class:`Ping`, a :class:`Refresh` or a
+:class:`Resume`, and every request ends with exactly one frame
 marked ``"final": true``. Whether an event is a request's last is known only when it is written, so
 the request's own events are numbered
 and marked then (:class:`OwnEvent`); a request whose last event was already written when its action
@@ -36,11 +37,13 @@ from beeflow_websocket.core._wire import (
     read_req_id,
     stamp,
     stamp_final,
+    stamp_positioned,
     validate_envelope,
     validate_payload,
 )
 from beeflow_websocket.core.action_registry import ActionRegistryMeta
 from beeflow_websocket.core.exceptions import ActionDoesNotExist, BeeflowWebSocketError
+from beeflow_websocket.core.history.positions import StreamPosition
 from beeflow_websocket.core.payloads import WebSocketActionPayload
 from beeflow_websocket.core.problems import (
     InternalError,
@@ -60,6 +63,7 @@ __all__ = [
     "COMPLETE_EVENT",
     "PING_ACTION",
     "REFRESH_ACTION",
+    "RESUME_ACTION",
     "Cancel",
     "Completion",
     "ConnectionProtocol",
@@ -72,12 +76,17 @@ __all__ = [
     "Rejection",
     "Reply",
     "Request",
+    "Resume",
 ]
 
 CANCEL_ACTION: Final = "beeflow.cancel"
 """v1: stop a running request of the same connection; payload ``{"req_id": <its req_id>}``."""
 REFRESH_ACTION: Final = "beeflow.refresh"
 """v1: renew the connection's credentials with a fresh token; payload ``{"token": <token>}``."""
+RESUME_ACTION: Final = "beeflow.resume"
+"""v1: replay what the connection's streams sent after the client's positions; ``{"streams": [...]}``."""
+MAX_RESUMED_STREAMS: Final = 100
+"""How many streams one ``beeflow.resume`` may name."""
 PING_ACTION: Final = "beeflow.ping"
 """v1: answered at once with ``beeflow.complete``, for clients that cannot see WebSocket pings."""
 COMPLETE_EVENT: Final = "beeflow.complete"
@@ -143,6 +152,27 @@ class Refresh(NamedTuple):
 
     req_id: UUID
     token: str
+
+
+class Resume(NamedTuple):
+    """v1: ``beeflow.resume`` (request ``req_id``) asks for each stream's events after ``positions``."""
+
+    req_id: UUID
+    positions: tuple[StreamPosition, ...]
+
+
+class _Position(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    name: str = Field(min_length=1, max_length=200)
+    epoch: str = Field(min_length=1, max_length=64)
+    offset: int = Field(ge=0)
+
+
+class _ResumePayload(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    streams: list[_Position] = Field(max_length=MAX_RESUMED_STREAMS)
 
 
 class _RefreshPayload(BaseModel):
@@ -242,7 +272,7 @@ class ConnectionProtocol:
         """How many frames have been handed to the transport: progress, for telling a stalled client."""
         return self._written
 
-    def receive(self, frame: str | bytes) -> Request | Rejection | Cancel | Ping | Refresh:
+    def receive(self, frame: str | bytes) -> Request | Rejection | Cancel | Ping | Refresh | Resume:
         """Decide what one frame from the client asks for.
 
         Checks the size, decodes the JSON, validates the envelope and looks the action up; a frame
@@ -276,6 +306,11 @@ class ConnectionProtocol:
                     return Cancel(req_id, cancel.req_id)
                 if self.version and message.action == PING_ACTION:
                     return Ping(req_id)
+                if self.version and message.action == RESUME_ACTION:
+                    resume = validate_payload(_ResumePayload, message)
+                    assert isinstance(resume, _ResumePayload)  # noqa: S101 - what validate_payload returns
+                    positions = {p.name: StreamPosition(p.name, p.epoch, p.offset) for p in resume.streams}
+                    return Resume(req_id, tuple(positions.values()))
                 if self.version and message.action == REFRESH_ACTION:
                     refresh = validate_payload(_RefreshPayload, message)
                     assert isinstance(refresh, _RefreshPayload)  # noqa: S101 - what validate_payload returns
@@ -303,6 +338,8 @@ class ConnectionProtocol:
             return item
         self._seq += 1
         if isinstance(item, OutboundEvent):
+            if item.position is not None and self.version:
+                return stamp_positioned(item, self._seq)
             return stamp(item, self._seq)
         reply = item.reply
         reply.queued -= 1

@@ -22,6 +22,7 @@ from beeflow_websocket.core.transport import OutboundEvent
 
 if TYPE_CHECKING:
     from beeflow_websocket.core.event_registry import EventPluginProtocol
+    from beeflow_websocket.core.history.store import History
     from beeflow_websocket.core.transport import Delivery
 
 __all__ = ["resolve_recipient", "route"]
@@ -84,6 +85,8 @@ async def route(
             websocket_ids.remove(own_id)
         elif not member:
             own = None
+        if member and own is not None and _kept(delivery, groups):
+            return await _own_after_groups(outbound, delivery, websocket_ids, groups, own_id, own, own_groups)
         if own is not None and (waiting := own(outbound)) is not None:
             await waiting
         if member:
@@ -93,3 +96,36 @@ async def route(
     for group in groups:
         await delivery.send_to_group(group, outbound)
     return outbound
+
+
+def _kept(delivery: Delivery, groups: Collection[str]) -> bool:
+    """Whether the engine keeps a history of any of ``groups``."""
+    history: History | None = getattr(delivery, "history", None)
+    return history is not None and any(history.policy.keeps(group) for group in groups)
+
+
+async def _own_after_groups(
+    outbound: OutboundEvent,
+    delivery: Delivery,
+    websocket_ids: list[str],
+    groups: list[str],
+    own_id: str | None,
+    own: Callable[[OutboundEvent], Awaitable[None] | None],
+    own_groups: Collection[str],
+) -> OutboundEvent:
+    """Route an event whose stream keeps a history and reaches the asker as a member.
+
+    The stream numbers the event as it is kept, so the asker's copy, which carries the number too,
+    is handed over once the groups have taken it rather than before.
+    """
+    skipping = OutboundEvent(req_id=outbound.req_id, body=outbound.body, skip=own_id)
+    if websocket_ids:
+        await delivery.send_to_connections(websocket_ids, skipping)
+    mine = outbound
+    for group in groups:
+        sent = await delivery.send_to_group(group, skipping)
+        if group in own_groups and mine.position is None and sent.position is not None:
+            mine = OutboundEvent(outbound.req_id, outbound.body, None, sent.position)
+    if (waiting := own(mine)) is not None:
+        await waiting
+    return skipping

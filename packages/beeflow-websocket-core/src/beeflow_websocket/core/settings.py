@@ -6,6 +6,12 @@ from dataclasses import dataclass
 from typing import Final
 
 from beeflow_websocket.core.guardrails.rate_limits import RateLimit, rate_limit
+from beeflow_websocket.core.history.positions import (
+    DEFAULT_HISTORY_STREAMS,
+    DEFAULT_HISTORY_TTL,
+    HistoryPolicy,
+    StreamKind,
+)
 
 __all__ = [
     "DEFAULT_MAX_CONCURRENT_ACTIONS",
@@ -85,6 +91,10 @@ class DispatcherSettings:
             authentication says so) at which a v1 client is told, to refresh them in band.
         token_expiry_grace: Seconds after they expire at which a connection not refreshed is closed
             with 4440.
+        history_size: Events kept per stream (a user's connections, a group) for clients that
+            reconnect to resume from (``beeflow.resume``); 0 (the default) keeps none.
+        history_ttl: Seconds an event is kept after its stream's last event (default 300).
+        history_streams: Which streams keep a history: ``"user"``, ``"group"``, or both (the default).
     """
 
     problem_type_base_url: str | None = None
@@ -100,6 +110,16 @@ class DispatcherSettings:
     rate_limit_budget: RateLimit | str | None = DEFAULT_RATE_LIMIT_BUDGET
     token_expiry_notice: float = DEFAULT_TOKEN_EXPIRY_NOTICE
     token_expiry_grace: float = DEFAULT_TOKEN_EXPIRY_GRACE
+    history_size: int = 0
+    history_ttl: float = DEFAULT_HISTORY_TTL
+    history_streams: tuple[StreamKind, ...] = DEFAULT_HISTORY_STREAMS
+
+    @property
+    def history(self) -> HistoryPolicy | None:
+        """Which streams keep a history, and how much; ``None`` when none does."""
+        if not self.history_size:
+            return None
+        return HistoryPolicy(self.history_size, self.history_ttl, frozenset(self.history_streams))
 
     def __post_init__(self) -> None:
         base = self.problem_type_base_url
@@ -114,6 +134,16 @@ class DispatcherSettings:
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        size = self.history_size
+        if isinstance(size, bool) or not isinstance(size, int) or size < 0:
+            raise ValueError(f"history_size must be an integer, 0 or more, got {size!r}")
+        ttl = self.history_ttl
+        if isinstance(ttl, bool) or not isinstance(ttl, int | float) or ttl <= 0:
+            raise ValueError(f"history_ttl must be a positive number of seconds, got {ttl!r}")
+        kinds: object = self.history_streams
+        if not isinstance(kinds, list | tuple) or not all(kind in DEFAULT_HISTORY_STREAMS for kind in kinds):
+            raise ValueError(f'history_streams must list "user", "group" or both, got {kinds!r}')
+        object.__setattr__(self, "history_streams", tuple(kinds))
         for name in ("token_expiry_notice", "token_expiry_grace"):
             seconds = getattr(self, name)
             if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:

@@ -12,7 +12,10 @@ from __future__ import annotations
 
 from collections.abc import Collection
 from dataclasses import dataclass
-from typing import Final, Protocol
+from typing import TYPE_CHECKING, Final, Protocol
+
+if TYPE_CHECKING:
+    from beeflow_websocket.core.history.positions import StreamPosition
 
 __all__ = ["IDLE_CLOSE_CODE", "SLOW_CONSUMER_CLOSE_CODE", "Delivery", "OutboundEvent", "Transport"]
 
@@ -35,11 +38,14 @@ class OutboundEvent:
         req_id: The request the event answers, as a string, or ``None``.
         body: The JSON object text ``{"event":…,"recipient":…,"recipient_id":…,"payload":…}``.
         skip: A connection that must not receive it (the asker, for an event that excludes it).
+        position: Its place in the history of the stream it was sent to, when that stream keeps one;
+            v1 frames carry it as ``"stream"``.
     """
 
     req_id: str | None
     body: str
     skip: str | None = None
+    position: StreamPosition | None = None
 
 
 class Transport(Protocol):
@@ -66,8 +72,12 @@ class Delivery(Protocol):
         """Hand ``event`` to each of the connections ``websocket_ids``."""
         ...
 
-    async def send_to_group(self, group: str, event: OutboundEvent) -> None:
-        """Hand ``event`` to every connection in ``group``."""
+    async def send_to_group(self, group: str, event: OutboundEvent) -> OutboundEvent:
+        """Hand ``event`` to every connection in ``group``; return it as sent.
+
+        When the group's stream keeps a history, the event is appended to it and sent with its
+        position (see :mod:`beeflow_websocket.core.history`), which the returned event carries.
+        """
         ...
 
     async def add_to_group(self, group: str, websocket_id: str) -> None:

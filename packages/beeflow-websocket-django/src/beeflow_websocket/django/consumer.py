@@ -17,6 +17,7 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 
 from beeflow_websocket.core.configuration import AdapterState
 from beeflow_websocket.core.dispatcher import ConnectionDispatcher
+from beeflow_websocket.core.history.positions import StreamPosition
 from beeflow_websocket.core.lifecycle import ConnectionLifecycle
 from beeflow_websocket.core.negotiation import negotiated_version, selected_subprotocol
 from beeflow_websocket.core.problems import DeliveryUnavailable
@@ -105,7 +106,8 @@ class WebSocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
         else:
             # The channel layer reaches every connection, this process's too, by channel name;
             # without a channel layer there is no channel name, and no other connection to reach.
-            delivery, connections = ChannelLayerDelivery(self.channel_layer), None
+            history = dispatcher_settings().history
+            delivery, connections = ChannelLayerDelivery(self.channel_layer, history), None
             websocket_id = getattr(self, "channel_name", None) or f"local.{uuid4().hex}"
         subprotocols = self.scope.get("subprotocols") or ()
         lifecycle = ConnectionLifecycle(
@@ -143,8 +145,12 @@ class WebSocketConsumer(AsyncWebsocketConsumer):  # type: ignore[misc]
     async def beeflow_event(self, message: dict[str, Any]) -> None:
         """Deliver an event another connection routed here through the channel layer."""
         if self.dispatcher is not None:
+            stream = message.get("stream")
             event = OutboundEvent(
-                req_id=message.get("req_id"), body=message["body"], skip=message.get("skip")
+                req_id=message.get("req_id"),
+                body=message["body"],
+                skip=message.get("skip"),
+                position=None if stream is None else StreamPosition(*stream),
             )
             await self.dispatcher.deliver(event)
 

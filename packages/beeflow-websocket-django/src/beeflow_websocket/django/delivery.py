@@ -11,20 +11,26 @@ import hashlib
 import logging
 import re
 from collections.abc import Collection
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 from weakref import WeakKeyDictionary
 
 from channels.exceptions import ChannelFull
 
 from beeflow_websocket.core.guardrails.rate_limits import TokenStore
+from beeflow_websocket.core.history.memory import MemoryHistory
+from beeflow_websocket.core.history.positions import HistoryPolicy
 from beeflow_websocket.core.problems import DeliveryUnavailable
 from beeflow_websocket.core.transport import OutboundEvent
+
+if TYPE_CHECKING:
+    from beeflow_websocket.core.history.redis_history import RedisHistory
 
 __all__ = [
     "CLOSE_MESSAGE_TYPE",
     "EVENT_MESSAGE_TYPE",
     "ChannelLayerDelivery",
     "channel_layer_group",
+    "layer_history",
     "layer_tokens",
 ]
 
@@ -52,13 +58,16 @@ class ChannelLayerDelivery:
     Args:
         layer: The channel layer, or ``None`` when none is configured: then nothing beyond the
             connection itself can be reached, and events for others are dropped with a debug record.
+        history: Which streams keep a history (``BEEFLOW_WEBSOCKET_HISTORY_*``); ``None``: none.
     """
 
-    def __init__(self, layer: Any) -> None:
+    def __init__(self, layer: Any, history: HistoryPolicy | None = None) -> None:
         self.layer = layer
         self.tokens = layer_tokens(layer)
         """The users' rate-limit buckets: in the layer's Redis with channels-redis, else ``None`` (this
         process's; see ``beeflow_websocket.core.guardrails.limiter``)."""
+        self.history = layer_history(layer, history)
+        """The streams' histories: in the layer's Redis with channels-redis, else this process's."""
 
     async def send_to_connections(self, websocket_ids: Collection[str], event: OutboundEvent) -> None:
         """Send ``event`` to each consumer channel."""
@@ -66,9 +75,21 @@ class ChannelLayerDelivery:
         for channel_name in websocket_ids:
             await self._call("send", channel_name, message, target=f"connection {channel_name}")
 
-    async def send_to_group(self, group: str, event: OutboundEvent) -> None:
-        """Send ``event`` to every consumer in ``group``."""
+    async def send_to_group(self, group: str, event: OutboundEvent) -> OutboundEvent:
+        """Send ``event`` to every consumer in ``group``; return it as sent.
+
+        An event of a stream that keeps a history is appended to it first, then sent with its
+        position. The two are not one step, as on the Redis engine: two senders may hand a stream's
+        events to the layer out of offset order, and each connection puts them back in order.
+        """
+        history = self.history
+        if isinstance(history, MemoryHistory):
+            if history.policy.keeps(group):
+                event = history.append(group, event)
+        elif history is not None and history.policy.keeps(group):
+            event = await history.append(group, event)
         await self._call("group_send", channel_layer_group(group), _message(event), target=f"group {group}")
+        return event
 
     async def close_connections(self, websocket_ids: Collection[str], code: int, reason: str) -> None:
         """Close each consumer's connection."""
@@ -126,8 +147,43 @@ def layer_tokens(layer: Any) -> TokenStore | None:
     return tokens
 
 
+_LAYER_HISTORIES: Final[WeakKeyDictionary[Any, dict[HistoryPolicy, MemoryHistory | RedisHistory]]] = (
+    WeakKeyDictionary()
+)
+
+
+_PROCESS_HISTORIES: Final[dict[HistoryPolicy, MemoryHistory | RedisHistory]] = {}
+
+
+def layer_history(layer: Any, policy: HistoryPolicy | None) -> MemoryHistory | RedisHistory | None:
+    """The streams' histories of the connections a channel layer serves, one per layer and policy.
+
+    With channels-redis's ``RedisChannelLayer`` they live in the layer's first Redis host, under the
+    layer's prefix, so a Django site needs nothing beyond its Redis for resumes on every process.
+    Any other layer (the in-memory one, for one process) keeps them in this process's memory.
+    """
+    if policy is None or not policy.size:
+        return None
+    kept = _PROCESS_HISTORIES if layer is None else _LAYER_HISTORIES.setdefault(layer, {})
+    history = kept.get(policy)
+    if history is None:
+        if type(layer).__module__ == "channels_redis.core":
+            from beeflow_websocket.core.history.redis_history import (
+                RedisHistory,  # redis-py: channels-redis has it
+            )
+
+            prefix = f"{getattr(layer, 'prefix', 'asgi')}:beeflow"
+            history = RedisHistory(lambda: layer.connection(0), prefix=prefix, policy=policy)
+        else:
+            history = MemoryHistory(policy)
+        kept[policy] = history
+    return history
+
+
 def _message(event: OutboundEvent) -> dict[str, object]:
     message: dict[str, object] = {"type": EVENT_MESSAGE_TYPE, "req_id": event.req_id, "body": event.body}
     if event.skip is not None:
         message["skip"] = event.skip  # only then: a consumer of an earlier release delivers it anyway
+    if event.position is not None:
+        message["stream"] = list(event.position)
     return message

@@ -14,7 +14,7 @@ from typing import Final
 from django.core.exceptions import ImproperlyConfigured
 
 from beeflow_websocket.core.configuration import AdapterState
-from beeflow_websocket.django.configuration import options, setting_name
+from beeflow_websocket.django.configuration import dispatcher_settings, options, setting_name
 
 __all__ = ["redis_state"]
 
@@ -33,7 +33,7 @@ def redis_state() -> AdapterState | None:
     url, prefix = _text(values, "redis_url"), _text(values, "redis_channel_prefix")
     state = _STATES.get((url, prefix))
     if state is None:
-        state = AdapterState()
+        state = AdapterState(settings=dispatcher_settings())
         state.use_redis(url, channel_prefix=prefix)  # redis-py: channels-redis brings it too
         _STATES[(url, prefix)] = state
     return state

@@ -20,6 +20,7 @@ from beeflow_websocket.core.guardrails import kick
 from beeflow_websocket.core.guardrails.kick import KICKED_CLOSE_CODE, KICKED_REASON
 from beeflow_websocket.core.push import emit
 from beeflow_websocket.core.transport import Delivery
+from beeflow_websocket.django.configuration import dispatcher_settings
 from beeflow_websocket.django.delivery import ChannelLayerDelivery
 from beeflow_websocket.django.engine import redis_state
 
@@ -102,7 +103,7 @@ async def _delivery(alias: str) -> AsyncIterator[Delivery]:
     """The engine that reaches every process: Redis when configured, else the channel layer ``alias``."""
     state = redis_state()
     if state is None or state.redis is None:
-        yield ChannelLayerDelivery(get_channel_layer(alias))
+        yield ChannelLayerDelivery(get_channel_layer(alias), dispatcher_settings().history)
         return
     if state.redis.serves_this_loop():
         yield state.redis  # this process's connections are reached directly
@@ -110,7 +111,12 @@ async def _delivery(alias: str) -> AsyncIterator[Delivery]:
     # Another loop (a task's async_to_sync): publish through an engine of this call's own.
     from beeflow_websocket.core.delivery.redis import RedisDelivery  # redis-py is there: state.redis is
 
-    engine = RedisDelivery(state.redis.url, LocalConnections(), channel_prefix=state.redis.channel_prefix)
+    engine = RedisDelivery(
+        state.redis.url,
+        LocalConnections(),
+        channel_prefix=state.redis.channel_prefix,
+        history=state.settings.history,
+    )
     try:
         yield engine
     finally:

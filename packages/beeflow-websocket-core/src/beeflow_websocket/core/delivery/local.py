@@ -15,6 +15,7 @@ from beeflow_websocket.core.guardrails.rate_limits import LocalTokens
 
 if TYPE_CHECKING:
     from beeflow_websocket.core.dispatcher import ConnectionDispatcher
+    from beeflow_websocket.core.history.memory import MemoryHistory
     from beeflow_websocket.core.transport import OutboundEvent
 
 __all__ = ["LocalConnections"]
@@ -24,13 +25,20 @@ logger: Final = logging.getLogger("beeflow_websocket.core.delivery.local")
 
 
 class LocalConnections:
-    """The live connections of one process, by connection id, and the groups they are in."""
+    """The live connections of one process, by connection id, and the groups they are in.
 
-    def __init__(self) -> None:
+    Args:
+        history: The history of this process's streams, when they keep one; as an engine, the
+            connections append each event of such a stream to it before sending it.
+    """
+
+    def __init__(self, history: MemoryHistory | None = None) -> None:
         self._dispatchers: dict[str, ConnectionDispatcher] = {}
         self._groups: dict[str, set[str]] = {}
         self.tokens = LocalTokens()
         """The users' rate-limit buckets of this process (see ``guardrails.limiter``)."""
+        self.history = history
+        """Where the streams of this process keep their events (see ``beeflow_websocket.core.history``)."""
 
     def __contains__(self, websocket_id: object) -> bool:
         return websocket_id in self._dispatchers
@@ -93,8 +101,20 @@ class LocalConnections:
         """Queue ``event`` for every connection here in ``group``, never waiting for any of them."""
         self.post_to_connections(self.members(group), event)
 
-    async def send_to_group(self, group: str, event: OutboundEvent) -> None:
-        """Deliver ``event`` to every connection of this process in ``group``."""
+    async def send_to_group(self, group: str, event: OutboundEvent) -> OutboundEvent:
+        """Deliver ``event`` to every connection of this process in ``group``; return it as sent.
+
+        When the group's stream keeps a history, the event is appended to it first and delivered with
+        its position.
+        """
+        history = self.history
+        if history is not None and history.policy.keeps(group):
+            event = history.append(group, event)
+        await self.send_to_members(group, event)
+        return event
+
+    async def send_to_members(self, group: str, event: OutboundEvent) -> None:
+        """Deliver ``event`` as it is to every connection of this process in ``group``."""
         await self.send_to_connections(tuple(self._groups.get(group, ())), event)
 
     async def close_connections(self, websocket_ids: Collection[str], code: int, reason: str) -> None:

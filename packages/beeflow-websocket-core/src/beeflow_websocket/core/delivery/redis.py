@@ -38,6 +38,8 @@ except ModuleNotFoundError as missing:  # pragma: no cover - exercised in a subp
 
 from beeflow_websocket.core.delivery.local import LocalConnections
 from beeflow_websocket.core.guardrails.redis_tokens import RedisTokens
+from beeflow_websocket.core.history.positions import HistoryPolicy, StreamPosition
+from beeflow_websocket.core.history.redis_history import RedisHistory
 from beeflow_websocket.core.problems import DeliveryUnavailable
 from beeflow_websocket.core.transport import OutboundEvent
 
@@ -59,6 +61,7 @@ class RedisDelivery:
         channel_prefix: Prefix of every Redis channel; applications sharing one Redis each need their
             own.
         timeout: Seconds a Redis operation may take before it counts as failed.
+        history: Which streams keep a history (in Redis, shared by every process); ``None``: none.
     """
 
     def __init__(
@@ -68,6 +71,7 @@ class RedisDelivery:
         *,
         channel_prefix: str = "beeflow-websocket",
         timeout: float = 2.0,
+        history: HistoryPolicy | None = None,
     ) -> None:
         self.url = url
         self.local = local
@@ -82,6 +86,12 @@ class RedisDelivery:
         self._wanted: set[str] = {self._connections_channel}
         self.tokens = RedisTokens(self._redis, prefix=channel_prefix, fallback=local.tokens)
         """The users' rate-limit buckets, shared by every process (see ``guardrails.redis_tokens``)."""
+        self.history = (
+            RedisHistory(self._redis, prefix=channel_prefix, policy=history)
+            if history is not None and history.size
+            else None
+        )
+        """The streams' histories, shared by every process (see ``history.redis_history``)."""
 
     @property
     def _connections_channel(self) -> str:
@@ -99,10 +109,31 @@ class RedisDelivery:
         if elsewhere:
             await self._publish(self._connections_channel, _event_message(event) | {"ids": elsewhere})
 
-    async def send_to_group(self, group: str, event: OutboundEvent) -> None:
-        """Deliver to this process's members of ``group``; publish for the other processes."""
-        await self.local.send_to_group(group, event)
-        await self._publish(self._group_channel(group), _event_message(event))
+    async def send_to_group(self, group: str, event: OutboundEvent) -> OutboundEvent:
+        """Deliver to this process's members of ``group``; publish for the other processes.
+
+        An event of a stream that keeps a history is numbered, kept and published in one step
+        first, then delivered here with its position: every process hears the stream in offset order.
+        """
+        history = self.history
+        if history is None or not history.policy.keeps(group):
+            await self.local.send_to_group(group, event)
+            await self._publish(self._group_channel(group), _event_message(event))
+            return event
+        channel = self._group_channel(group)
+        message = json.dumps(_event_message(event) | {"origin": self.node})
+        try:
+            event = await history.append(group, event, channel=channel, message=message)
+        except DeliveryUnavailable as problem:
+            logger.error(
+                "Redis at %s is unreachable; an event for %s was neither kept nor handed over: %s",
+                self.url,
+                channel,
+                problem.__cause__,
+            )
+            raise DeliveryUnavailable() from problem.__cause__
+        await self.local.send_to_members(group, event)
+        return event
 
     async def close_connections(self, websocket_ids: Collection[str], code: int, reason: str) -> None:
         """Close this process's connections of ``websocket_ids``; publish for the rest."""
@@ -254,10 +285,13 @@ class RedisDelivery:
             if data["origin"] == self.node:
                 return
             close = data.get("close")
+            stamped: tuple[str, int] | None = None
             if close is not None:
                 code, reason = int(close[0]), str(close[1])
             else:
                 event = OutboundEvent(req_id=data["req_id"], body=data["body"])
+                if "offset" in data:
+                    stamped = (str(data["epoch"]), int(data["offset"]))
         except (ValueError, KeyError, TypeError, IndexError):
             logger.warning("ignored a malformed message on %s", message.get("channel"))
             return
@@ -266,7 +300,10 @@ class RedisDelivery:
         if channel == self._connections_channel:
             ids: Collection[str] = [i for i in data.get("ids", ()) if i in self.local]
         else:
-            ids = self.local.members(channel.removeprefix(f"{self.channel_prefix}:group:"))
+            group = channel.removeprefix(f"{self.channel_prefix}:group:")
+            ids = self.local.members(group)
+            if stamped is not None:
+                event = OutboundEvent(event.req_id, event.body, None, StreamPosition(group, *stamped))
         if close is None:
             # Handed over without waiting for any connection: a listener held up by one stalled
             # client stops reading Redis, which then drops the whole process's subscription.
