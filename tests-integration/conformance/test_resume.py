@@ -139,3 +139,20 @@ async def test_a_client_of_protocol_0_sees_no_positions(served: Server) -> None:
     assert "stream" not in frame
     assert list(frame) == ["msg_id", "seq", "event", "recipient", "recipient_id", "payload"]
     assert json.dumps(frame["payload"]) == '{"text": "plain"}'
+
+
+async def test_a_resume_from_before_a_kick_is_refused(served: Server) -> None:
+    async with connected(served.url(), user_id=1007, v1=True) as kicked:
+        await request(kicked, "health")
+        await anyio.to_thread.run_sync(served.push, "user", "1007", "before")
+        [before] = await said(kicked, 1)
+        await anyio.to_thread.run_sync(served.post, "/kick/", {"user_id": 1007, "reason": "signed out"})
+        with anyio.fail_after(10):
+            await kicked.wait_closed()
+    async with connected(served.url(), user_id=1007, v1=True) as ws:
+        [refused], _ = await resume(ws, [before["stream"]])
+
+    assert kicked.close_code == 4409
+    assert refused["streams"] == [
+        {"name": "~user:1007", "epoch": before["stream"]["epoch"], "offset": 2, "reason": "kicked"}
+    ]

@@ -10,6 +10,7 @@ import pytest
 from beeflow_websocket.core.action_registry import ActionContext, ActionRegistryMeta
 from beeflow_websocket.core.delivery.local import LocalConnections
 from beeflow_websocket.core.event_registry import Event
+from beeflow_websocket.core.guardrails.kick import disconnect_user
 from beeflow_websocket.core.history.memory import MemoryHistory
 from beeflow_websocket.core.history.positions import HistoryPolicy
 from beeflow_websocket.core.payloads import WebSocketActionPayload
@@ -221,3 +222,28 @@ async def test_the_asker_in_a_kept_group_gets_its_own_copy_with_the_group_s_posi
     assert [frame["stream"]["offset"] for frame in mine] == [1, 2]  # type: ignore[index,call-overload]
     assert [frame["final"] for frame in mine] == [False, True]
     assert [frame["stream"] for frame in notes(other)] == [frame["stream"] for frame in mine]
+
+
+async def test_a_resume_from_before_a_kick_is_refused_and_one_from_after_it_is_not() -> None:
+    connections = kept()
+    first = ActionTestClient(user_id=7, connections=connections)
+    async with opened(first):
+        await push(connections, 1)
+        await first.dispatcher.wait_idle()
+        await disconnect_user(7, delivery=connections)
+        assert await first.closed_by_server() == (4409, "disconnected by the server")
+    before = notes(first)[-1]["stream"]
+    second = ActionTestClient(user_id=7, connections=connections)
+    async with opened(second):
+        await push(connections, 2)
+        await second.dispatcher.wait_idle()
+        refused = await second.call("beeflow.resume", {"streams": [before]})
+        after = notes(second)[-1]["stream"]
+        await push(connections, 3)
+        resumed = await second.call("beeflow.resume", {"streams": [after]})
+
+    assert refused.terminal["streams"] == [
+        {"name": "~user:7", "epoch": before["epoch"], "offset": 3, "reason": "kicked"}
+    ]
+    assert after["offset"] == 3  # the kick took offset 2
+    assert resumed.complete

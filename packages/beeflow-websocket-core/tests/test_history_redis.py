@@ -173,3 +173,15 @@ async def test_an_event_of_a_kept_stream_that_redis_cannot_take_is_neither_kept_
 
     assert member.frames == []
     assert "an event for beeflow-websocket:group:~user:5 was neither kept nor handed over" in caplog.text
+
+
+async def test_a_kick_s_mark_refuses_a_resume_across_it_and_is_never_sent(client: redis.Redis) -> None:
+    history = RedisHistory(lambda: client, prefix="app", policy=POLICY)
+    first = await history.append("~user:5", note(1))
+    await history.mark("~user:5")
+    later = await history.append("~user:5", note(2))
+    assert first.position is not None
+    assert later.position is not None
+
+    assert (await history.read("~user:5", first.position.epoch, 1)).reason == "kicked"
+    assert (await history.read("~user:5", first.position.epoch, 2)).events == [later]

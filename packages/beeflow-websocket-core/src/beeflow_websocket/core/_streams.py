@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Final
 
 from beeflow_websocket.core.history.cursor import Admission, StreamCursor
 from beeflow_websocket.core.history.positions import StreamPosition
+from beeflow_websocket.core.history.replay import KICK_MARK
 from beeflow_websocket.core.problems import DeliveryUnavailable
 
 if TYPE_CHECKING:
@@ -166,6 +167,7 @@ class ConnectionStreams:
                     position is not None
                     and self._cursor.replayed(stream, epoch, position.offset)
                     and event.skip != self._websocket_id
+                    and event.body != KICK_MARK
                 ):
                     self._outbox.post(event)
         finally:

@@ -271,7 +271,8 @@ class UnrecoverablePosition(ClientProblem):
     The extension member ``streams`` lists each one as ``{"name", "epoch", "offset", "reason"}``:
     the stream's position now, from which the client goes on once it has reloaded what the stream
     shows, and why (``epoch_changed``: its history was lost; ``expired``: events after the position
-    are no longer kept; ``ahead``: the position was never reached; ``not_a_member``: this connection
+    are no longer kept; ``ahead``: the position was never reached; ``kicked``: the application
+    disconnected the user since, ending the session; ``not_a_member``: this connection
     is not in the stream; ``no_history``: the stream keeps none). A stream is recovered whole or
     listed here, never in part; the other streams of the request were recovered.
     """

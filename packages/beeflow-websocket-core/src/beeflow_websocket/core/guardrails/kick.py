@@ -7,7 +7,8 @@ clients treat as final: they do not reconnect by themselves.
 
 A kicked connection is closed at once: frames still waiting to be written to it are dropped, as on
 any server-side close. An application that wants the client to know why says it in ``reason``
-(what a browser shows as ``CloseEvent.reason``).
+(what a browser shows as ``CloseEvent.reason``). When the user's stream keeps a history, the kick
+leaves a mark in it, and a resume from a position before it is refused (``kicked``).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Final
 
 from beeflow_websocket.core.groups import user_group
+from beeflow_websocket.core.history.store import history_of
 
 if TYPE_CHECKING:
     from beeflow_websocket.core.transport import Delivery
@@ -55,7 +57,11 @@ async def disconnect_user(
         DeliveryUnavailable: The engine could not take the request (Redis is down).
     """
     code, reason = checked_close(code, reason)
-    await delivery.close_group(user_group(user_id), code, reason)
+    stream = user_group(user_id)
+    history = history_of(delivery)
+    if history is not None and history.policy.keeps(stream):
+        await history.mark(stream)  # a resume from before the kick is refused: the session is over
+    await delivery.close_group(stream, code, reason)
 
 
 async def disconnect_connection(

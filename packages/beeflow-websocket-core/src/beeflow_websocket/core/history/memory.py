@@ -16,7 +16,7 @@ from typing import Final
 from uuid import uuid4
 
 from beeflow_websocket.core.history.positions import META_TTL, HistoryPolicy, StreamPosition
-from beeflow_websocket.core.history.replay import Replay, replay_of
+from beeflow_websocket.core.history.replay import KICK_MARK, Replay, replay_of
 from beeflow_websocket.core.transport import OutboundEvent
 
 __all__ = ["MemoryHistory"]
@@ -68,6 +68,10 @@ class MemoryHistory:
         while len(events) > self.policy.size or events[0][0] < oldest:
             events.popleft()
         return positioned
+
+    async def mark(self, stream: str) -> None:
+        """Leave a kick's mark in ``stream`` (see ``replay.KICK_MARK``)."""
+        self.append(stream, OutboundEvent(None, KICK_MARK))
 
     def _sweep(self, now: float) -> None:
         """Forget the streams that have had no event for the meta lifetime."""

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Final
 from redis.exceptions import RedisError
 
 from beeflow_websocket.core.history.positions import META_TTL, HistoryPolicy, StreamPosition
-from beeflow_websocket.core.history.replay import Replay, replay_of
+from beeflow_websocket.core.history.replay import KICK_MARK, Replay, replay_of
 from beeflow_websocket.core.problems import DeliveryUnavailable
 from beeflow_websocket.core.transport import OutboundEvent
 
@@ -113,6 +113,14 @@ class RedisHistory:
             raise DeliveryUnavailable("The event could not be kept in its stream's history.") from error
         position = StreamPosition(stream, epoch.decode(), int(offset))
         return OutboundEvent(event.req_id, event.body, event.skip, position)
+
+    async def mark(self, stream: str) -> None:
+        """Leave a kick's mark in ``stream``, unpublished (see ``replay.KICK_MARK``).
+
+        Raises:
+            DeliveryUnavailable: Redis could not take it.
+        """
+        await self.append(stream, OutboundEvent(None, KICK_MARK))
 
     async def read(self, stream: str, epoch: str, after: int) -> Replay:
         """The events of ``stream`` after offset ``after`` of ``epoch``, or why they cannot be had.

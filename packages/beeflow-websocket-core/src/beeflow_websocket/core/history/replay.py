@@ -11,14 +11,27 @@ from beeflow_websocket.core.transport import OutboundEvent
 if TYPE_CHECKING:
     from pydantic import JsonValue
 
-__all__ = ["RESUMED_EVENT", "Replay", "Unrecoverable", "lost_stream", "replay_of", "resumed_event"]
+__all__ = [
+    "KICK_MARK",
+    "RESUMED_EVENT",
+    "Replay",
+    "Unrecoverable",
+    "lost_stream",
+    "replay_of",
+    "resumed_event",
+]
 
 RESUMED_EVENT: Final = "beeflow.resumed"
 """v1: a stream of a ``beeflow.resume`` was recovered whole; its payload is the stream's position now."""
 
-type Unrecoverable = Literal["epoch_changed", "expired", "ahead", "not_a_member", "no_history"]
+KICK_MARK: Final = ""
+"""The body of the entry a kick leaves in its user's stream (no event has an empty body): a resume
+from a position before it is refused, so a session the application ended cannot be picked up again."""
+
+type Unrecoverable = Literal["epoch_changed", "expired", "ahead", "kicked", "not_a_member", "no_history"]
 """Why a position cannot be resumed from: the history was lost since (``epoch_changed``); events
 after it are no longer kept (``expired``); it names an offset the stream never reached (``ahead``);
+the user was disconnected by the application since (``kicked``);
 the connection is not in the stream (``not_a_member``); the stream keeps no history (``no_history``)."""
 
 
@@ -55,6 +68,8 @@ def replay_of(
     wanted = top - after
     if len(events) != wanted or (wanted and events[0].position.offset != after + 1):  # type: ignore[union-attr]
         return Replay(stream, current, top, [], "expired")
+    if any(event.body == KICK_MARK for event in events):
+        return Replay(stream, current, top, [], "kicked")
     return Replay(stream, current, top, events)
 
 

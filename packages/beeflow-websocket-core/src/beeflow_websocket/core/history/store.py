@@ -25,6 +25,14 @@ class History(Protocol):
         """
         ...
 
+    async def mark(self, stream: str) -> None:
+        """Leave a kick's mark in ``stream``: no resume from before it succeeds.
+
+        Raises:
+            DeliveryUnavailable: The store cannot take it now.
+        """
+        ...
+
 
 def history_of(delivery: object) -> History | None:
     """The history ``delivery`` keeps of its streams, if any."""
