@@ -44,6 +44,18 @@ async def opened(*clients: ActionTestClient) -> AsyncIterator[None]:
             await client.close()
 
 
+async def away(connections: LocalConnections, missed: range) -> dict[str, Any]:
+    """A client of user 7 receives one event and goes; ``missed`` are pushed: its last position."""
+    first = ActionTestClient(user_id=7, connections=connections)
+    async with opened(first):
+        await push(connections, 0)
+        await first.dispatcher.wait_idle()
+    for number in missed:
+        await push(connections, number)
+    position: dict[str, Any] = notes(first)[-1]["stream"]
+    return position
+
+
 def notes(client: ActionTestClient) -> list[dict[str, Any]]:
     return [frame for frame in client.frames if frame.get("event") == "resume.note"]
 
@@ -67,13 +79,7 @@ async def test_events_of_a_kept_stream_carry_their_position_on_v1_and_not_on_pro
 
 async def test_a_new_connection_resumes_with_exactly_the_missed_events_in_order() -> None:
     connections = kept(size=50)
-    first = ActionTestClient(user_id=7, connections=connections)
-    async with opened(first):
-        await push(connections, 0)
-        await first.dispatcher.wait_idle()
-    position = notes(first)[-1]["stream"]
-    for number in range(1, 21):
-        await push(connections, number)
+    position = await away(connections, range(1, 21))
     second = ActionTestClient(user_id=7, connections=connections)
     async with opened(second):
         outcome = await second.call("beeflow.resume", {"streams": [position]})
@@ -92,13 +98,7 @@ async def test_a_new_connection_resumes_with_exactly_the_missed_events_in_order(
 
 async def test_a_position_older_than_the_history_is_unrecoverable_and_nothing_of_it_is_replayed() -> None:
     connections = kept(size=5)
-    first = ActionTestClient(user_id=7, connections=connections)
-    async with opened(first):
-        await push(connections, 0)
-        await first.dispatcher.wait_idle()
-    position = notes(first)[-1]["stream"]
-    for number in range(1, 8):
-        await push(connections, number)
+    position = await away(connections, range(1, 8))
     second = ActionTestClient(user_id=7, connections=connections)
     async with opened(second):
         outcome = await second.call(
@@ -154,13 +154,7 @@ async def test_a_resume_frame_that_is_not_a_list_of_positions_is_invalid() -> No
 
 async def test_events_published_during_a_resume_follow_the_replay_without_duplicates() -> None:
     connections = kept(size=100)
-    first = ActionTestClient(user_id=7, connections=connections)
-    async with opened(first):
-        await push(connections, 0)
-        await first.dispatcher.wait_idle()
-    position = notes(first)[-1]["stream"]
-    for number in range(1, 11):
-        await push(connections, number)
+    position = await away(connections, range(1, 11))
     second = ActionTestClient(user_id=7, connections=connections)
     async with opened(second):
         await push(connections, 11)  # live on the new connection before it resumes

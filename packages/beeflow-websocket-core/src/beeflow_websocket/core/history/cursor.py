@@ -68,6 +68,22 @@ class Track:
             self.last += 1
             ahead.discard(self.last)
 
+    def follow(self, position: StreamPosition) -> Admission | None:
+        """``WRITE``: ``position`` extends the run, or starts it; ``LOST``: another epoch; else ``None``."""
+        if self.epoch is None:
+            self.epoch = position.epoch
+        elif self.epoch != position.epoch:
+            return Admission.LOST
+        offset = position.offset
+        if self.first > self.last:  # nothing written yet: the run starts here
+            self.first = offset
+            self.advance(offset)
+            return _WRITE
+        if offset == self.last + 1:
+            self.advance(offset)
+            return _WRITE
+        return None
+
     def hold_more(self, events: list[OutboundEvent]) -> None:
         """Hold ``events`` too, behind those held already."""
         if self.held is None:
@@ -110,20 +126,11 @@ class StreamCursor:
         track = self._tracks.get(position.stream)
         if track is None:
             track = self._tracks[position.stream] = Track(position.epoch)
-        if track.epoch is None:
-            track.epoch = position.epoch
-        elif track.epoch != position.epoch:
-            return Admission.LOST
-        offset = position.offset
-        if track.first > track.last:  # nothing written yet: the run starts here
-            track.first = offset
-            track.advance(offset)
-            return _WRITE
-        if offset == track.last + 1:
-            track.advance(offset)
-            return _WRITE
-        if offset > track.last:
-            track.ahead.add(offset)
+        followed = track.follow(position)
+        if followed is not None:
+            return followed
+        if position.offset > track.last:
+            track.ahead.add(position.offset)
             return Admission.GAP
         return _WRITE
 
@@ -190,18 +197,10 @@ class StreamCursor:
         self._tracks.pop(stream, None)
 
     def _place(self, track: Track, event: OutboundEvent, position: StreamPosition) -> Admission:
-        if track.epoch is None:
-            track.epoch = position.epoch
-        elif track.epoch != position.epoch:
-            return Admission.LOST
+        followed = track.follow(position)
+        if followed is not None:
+            return followed
         offset = position.offset
-        if track.first > track.last:  # nothing written yet: the run starts here
-            track.first = offset
-            track.advance(offset)
-            return _WRITE
-        if offset == track.last + 1:
-            track.advance(offset)
-            return _WRITE
         if offset <= track.last or offset in track.ahead:
             return Admission.DUPLICATE
         track.held = [event]
