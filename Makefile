@@ -10,7 +10,7 @@ TYPESCRIPT := clients/typescript
 PYTEST := $(RUN) pytest
 
 .DEFAULT_GOAL := help
-.PHONY: help sync browser typescript viewer lock demo bench bench-quick pressure guardrails profile test test-core test-django test-fastapi test-flask test-client \
+.PHONY: help sync browser typescript viewer lock demo bench bench-quick pressure guardrails resume profile test test-core test-django test-fastapi test-flask test-client \
 	test-typescript test-integration test-docs test-bench mypy mypy-core mypy-django mypy-fastapi mypy-flask mypy-client mypy-examples \
 	lint format build clean
 
@@ -39,9 +39,13 @@ demo: typescript ## Serve the demo application on http://127.0.0.1:8000/ (FastAP
 bench: ## Benchmark the core, every adapter, its framework and its peers (docs/benchmarks/results.md), then the guardrails
 	$(RUN) --group bench python bench/run.py
 	$(RUN) --group bench python bench/guardrails.py
+	$(RUN) --group bench python bench/resume.py
 
 bench-quick: ## A short benchmark run, about a minute (docs/benchmarks/results-quick.md)
 	$(RUN) --group bench python bench/run.py --quick
+
+resume: ## Two processes per adapter on one Redis: 200 missed events resumed, 1,000 random disconnects, history memory and CPU (docs/benchmarks/resume.md)
+	$(RUN) --group bench python bench/resume.py
 
 guardrails: ## Two processes per adapter on one Redis: kick latency, a neighbour's latency under a flood, a user's limit (docs/benchmarks/guardrails.md)
 	$(RUN) --group bench python bench/guardrails.py

@@ -196,6 +196,7 @@ async def run(adapter: str, kick_rounds: int, rounds: int, seconds: float, workd
         "SITE_RATE_LIMIT": f"{CONNECTION_LIMIT}/s",
         "SITE_USER_RATE_LIMIT": f"{USER_LIMIT}/s",
         "SITE_RATE_LIMIT_BUDGET": "1000000/s",  # measured here: the flood, not how soon it is closed
+        "SITE_HISTORY_SIZE": "0",  # as measured before stream histories; bench/resume.py measures them
     }
     if adapter == "django":
         env |= prepare_django_site(workdir / "db.sqlite3", users=USERS)

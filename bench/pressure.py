@@ -85,7 +85,13 @@ async def run(adapter: str, connections: int, events: int, workdir: Path) -> dic
     url = f"redis://127.0.0.1:{redis_port}/0"
     # A small outbound queue (32 frames, 2 MB of firehose) so that a stalled member is found out
     # within the run: with 256 frames of 64 KB, 16 MB would wait before anything counts as stalled.
-    env = {"SITE_REDIS_URL": url, "DJANGOSITE_BEEFLOW_REDIS_URL": url, "SITE_MAX_OUTBOUND": "32"}
+    # Without stream histories, as the figures before them were measured (bench/resume.py measures them).
+    env = {
+        "SITE_REDIS_URL": url,
+        "DJANGOSITE_BEEFLOW_REDIS_URL": url,
+        "SITE_MAX_OUTBOUND": "32",
+        "SITE_HISTORY_SIZE": "0",
+    }
     if adapter == "django":
         env |= prepare_django_site(workdir / "db.sqlite3")
     servers: list[Server] = []

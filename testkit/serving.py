@@ -16,6 +16,8 @@ from typing import Any
 
 import pytest
 
+TICKS = os.sysconf("SC_CLK_TCK")
+PAGE = os.sysconf("SC_PAGE_SIZE")
 SITES = Path(__file__).resolve().parent.parent / "tests-integration" / "sites"
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -40,6 +42,39 @@ class Server:
 
     def output(self) -> str:
         return self.log.read_text(errors="replace")
+
+    def processes(self) -> list[int]:
+        """The server process and its direct children (gunicorn's worker)."""
+        found = []
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(entry.name) == self.process.pid or int(fields[1]) == self.process.pid:
+                found.append(int(entry.name))
+        return found
+
+    def cpu_seconds(self) -> float:
+        total = 0.0
+        for pid in self.processes():
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            total += (int(fields[11]) + int(fields[12])) / TICKS
+        return total
+
+    def rss_bytes(self) -> int:
+        total = 0
+        for pid in self.processes():
+            try:
+                total += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * PAGE
+            except OSError:
+                continue
+        return total
 
     def post(self, path: str, data: dict[str, Any]) -> None:
         """POST ``data`` as JSON to one of the site's HTTP endpoints (``/push/``, ``/kick/``)."""

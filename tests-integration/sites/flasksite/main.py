@@ -34,6 +34,7 @@ configure_beeflow_websocket(
     token_expiry_grace=0.5,
     # Room for the 200 events a resume test misses; the tests that outrun it publish more.
     history_size=int(os.environ.get("SITE_HISTORY_SIZE", "300")),
+    history_streams=tuple(os.environ.get("SITE_HISTORY_STREAMS", "user,group").split(",")),  # type: ignore[arg-type]
     asyncapi={"title": "Test site", "version": "0.1.0"},
 )
 

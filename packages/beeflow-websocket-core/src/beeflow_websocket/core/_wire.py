@@ -144,7 +144,7 @@ def encode_event(event: EventPluginProtocol) -> OutboundEvent:
         f'"payload":{to_json(payload, inf_nan_mode="null").decode()}}}'
     )
     req_id = event.req_id
-    return OutboundEvent(req_id=None if req_id is None else str(req_id), body=body)
+    return OutboundEvent(None if req_id is None else str(req_id), body)
 
 
 def _json_text(text: str) -> str:

@@ -11,8 +11,7 @@ The dispatcher decides what to send; two small interfaces carry it out:
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final, Protocol
+from typing import TYPE_CHECKING, Final, NamedTuple, Protocol
 
 if TYPE_CHECKING:
     from beeflow_websocket.core.history.positions import StreamPosition
@@ -26,13 +25,13 @@ IDLE_CLOSE_CODE: Final = 4408
 """Close code for a client that sent nothing for ``idle_timeout`` seconds (4000 + HTTP 408)."""
 
 
-@dataclass(frozen=True, slots=True)
-class OutboundEvent:
+class OutboundEvent(NamedTuple):
     """An event serialised for any connection, short of what the receiving connection adds.
 
     ``msg_id`` and ``seq`` belong to the connection that receives the frame, so they are added by
     that connection's dispatcher (:meth:`ConnectionDispatcher.deliver`). The rest is serialised once,
-    however many connections receive it, and is plain data that can cross a process boundary.
+    however many connections receive it, and is plain data that can cross a process boundary. A named
+    tuple, made once per event: a frozen dataclass of four fields takes twice as long to build.
 
     Attributes:
         req_id: The request the event answers, as a string, or ``None``.
