@@ -11,6 +11,7 @@ import itertools
 import json
 import os
 import shutil
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -20,6 +21,7 @@ from beeflow_websocket.client import (
     ClientClosed,
     ConnectionLost,
     Heartbeat,
+    LostStream,
     ProblemError,
     QueueFull,
     ReceivedEvent,
@@ -50,6 +52,7 @@ def _event(event: ReceivedEvent) -> dict[str, Any]:
         "payload": event.frame.get("payload"),
         "seq": event.seq,
         "req_id": event.req_id,
+        "stream": event.frame.get("stream"),
     }
 
 
@@ -71,6 +74,20 @@ def _failure(error: BaseException) -> Reply:
     return {"ok": False, "error": f"other:{error!r}"}
 
 
+def _rejoining(requests: list[dict[str, Any]]) -> Callable[[Client], Awaitable[None]]:
+    """A ``before_resume`` that makes ``requests`` (``{"action", "payload"}``) in order."""
+
+    async def rejoin(client: Client) -> None:
+        for made in requests:
+            await client.request(made["action"], made["payload"])
+
+    return rejoin
+
+
+def _lost(stream: LostStream) -> dict[str, Any]:
+    return {"name": stream.name, "epoch": stream.epoch, "offset": stream.offset, "reason": stream.reason}
+
+
 class PythonDriver:
     """The Python client, in this process."""
 
@@ -82,6 +99,7 @@ class PythonDriver:
         self.token_calls = 0
         self.gaps: list[dict[str, int]] = []
         self.pushed: dict[str, list[dict[str, Any]]] = {}
+        self.resyncs: list[list[dict[str, Any]]] = []
 
     async def call(self, op: str, **arguments: Any) -> Reply:
         handler = getattr(self, f"op_{op}")
@@ -107,6 +125,7 @@ class PythonDriver:
         request_timeout: float = 10.0,
         connect_timeout: float = 10.0,
         queue_limit: int = 100,
+        rejoin: list[dict[str, Any]] | None = None,
     ) -> Reply:
         async def get_token() -> str | None:
             token = tokens[min(self.token_calls, len(tokens) - 1)]
@@ -123,6 +142,8 @@ class PythonDriver:
             connect_timeout=connect_timeout,
             queue_limit=queue_limit,
             on_gap=lambda expected, received: self.gaps.append({"expected": expected, "received": received}),
+            before_resume=None if rejoin is None else _rejoining(rejoin),
+            on_resync_needed=lambda lost: self.resyncs.append([_lost(stream) for stream in lost]),
         )
         self.statuses.append(self.client.status)
         self.client.on_status(self.statuses.append)
@@ -188,6 +209,12 @@ class PythonDriver:
             "token_calls": self.token_calls,
             "gaps": list(self.gaps),
             "close_code": client.close_code,
+            "recovered": client.recovered,
+            "resyncs": list(self.resyncs),
+            "positions": {
+                name: {"epoch": position.epoch, "offset": position.offset}
+                for name, position in client.positions.items()
+            },
         }
 
     async def op_close(self) -> Reply:

@@ -36,6 +36,10 @@ function normalise(frame) {
     payload: frame.payload,
     seq: frame.seq,
     req_id: typeof frame.req_id === "string" ? frame.req_id : null,
+    stream:
+      frame.stream === undefined || frame.stream === null
+        ? null
+        : { name: frame.stream.name, epoch: frame.stream.epoch, offset: frame.stream.offset },
   };
 }
 
@@ -70,7 +74,7 @@ function reply(message) {
 function connect(command) {
   if (client !== null) client.close();
   const tokens = Array.isArray(command.tokens) && command.tokens.length > 0 ? command.tokens : [null];
-  const current = { statuses: [], gaps: [], recorded: new Map(), calls: 0 };
+  const current = { statuses: [], gaps: [], recorded: new Map(), calls: 0, resyncs: [] };
   state = current;
   const options = {
     url: command.url,
@@ -82,6 +86,10 @@ function connect(command) {
       return token;
     },
     onGap: (gap) => current.gaps.push({ expected: gap.expected, received: gap.received }),
+    onResyncNeeded: (streams) =>
+      current.resyncs.push(
+        streams.map(({ name, epoch, offset, reason }) => ({ name, epoch, offset, reason })),
+      ),
     onProblem: (problem) => console.error("driver: problem outside a request's end:", problem.code, problem.detail),
     onError: (error) => console.error("driver: client error:", error),
   };
@@ -93,7 +101,16 @@ function connect(command) {
   if (typeof command.request_timeout === "number") options.requestTimeout = ms(command.request_timeout);
   if (typeof command.connect_timeout === "number") options.connectTimeout = ms(command.connect_timeout);
   if (typeof command.queue_limit === "number") options.queueLimit = command.queue_limit;
-  client = new BeeflowClient(options);
+  let created = null;
+  if (Array.isArray(command.rejoin)) {
+    const rejoin = command.rejoin;
+    // Re-joins the groups in order, each awaited; a refused one fails the hook (reported to onError).
+    options.beforeResume = async () => {
+      for (const { action, payload } of rejoin) await created.request(action, payload ?? {});
+    };
+  }
+  created = new BeeflowClient(options);
+  client = created;
   current.statuses.push(client.status);
   client.onStatus((status) => current.statuses.push(status));
   return { ok: true };
@@ -168,6 +185,9 @@ function snapshot() {
     token_calls: client.tokenCalls,
     gaps: [...state.gaps],
     close_code: client.lastCloseCode,
+    recovered: client.recovered,
+    resyncs: state.resyncs.map((streams) => [...streams]),
+    positions: client.positions,
   };
 }
 

@@ -1,8 +1,9 @@
 /**
  * The client an application holds: one connection, its requests and streams, its listeners. It
- * composes the pieces (connection and backoff, request table, streams, heartbeat) and adds what ties
- * them together: the offline queue, time limits and aborts that send `beeflow.cancel`, the routing of
- * each inbound frame, and the `seq` check. Typed by a generated `Contract`, or by `AnyContract`.
+ * composes the pieces (connection and backoff, request table, streams, heartbeat, stream positions)
+ * and adds what ties them together: the offline queue, time limits and aborts that send
+ * `beeflow.cancel`, the routing of each inbound frame, the `seq` check, and the resume that follows
+ * every reconnect. Typed by a generated `Contract`, or by `AnyContract`.
  */
 
 import type {
@@ -30,10 +31,24 @@ import {
   UnauthorizedError,
   type BeeflowError,
 } from "./errors.js";
-import { CANCEL, COMPLETE, PING, REFRESH, TOKEN_EXPIRING, parseInbound, type EventFrame } from "./frames.js";
+import {
+  CANCEL,
+  COMPLETE,
+  PING,
+  REFRESH,
+  RESUME,
+  TOKEN_EXPIRING,
+  UNRECOVERABLE_POSITION,
+  parseInbound,
+  type EventFrame,
+  type LostStream,
+  type Position,
+  type StreamPosition,
+} from "./frames.js";
 import type { HeartbeatOptions } from "./heartbeat.js";
 import { uuid } from "./ids.js";
 import { Listeners, type Unsubscribe } from "./listeners.js";
+import { Positions, lostStreams, positionOf } from "./positions.js";
 import { RequestTable, type Entry, type RequestSink } from "./requests.js";
 import { EventStream } from "./streams.js";
 import { realTimers, type Timers } from "./timers.js";
@@ -73,6 +88,19 @@ export interface ClientOptions {
   readonly onProblem?: (problem: BeeflowProblem) => void;
   /** A break in `seq`: frames were lost. */
   readonly onGap?: (gap: Gap) => void;
+  /**
+   * Called on every reconnect (not the first connect) once the socket is open, and awaited, before
+   * the client sends `beeflow.resume` and before the requests queued offline go: join your groups
+   * again here with your own requests, because a resume recovers only the streams the new connection
+   * is in. Requests made while it runs are sent at once. A failure goes to `onError`, and the resume
+   * follows all the same.
+   */
+  readonly beforeResume?: () => Promise<void>;
+  /**
+   * A resume could not recover these streams (the server's `unrecoverable_position`): reload what
+   * each shows; events go on from its `offset`, which is now the client's position for it.
+   */
+  readonly onResyncNeeded?: (streams: readonly LostStream[]) => void;
   /** Errors of the application's callbacks and listeners, unreadable frames, failed token calls. Default `console.error`. */
   readonly onError?: (error: unknown) => void;
   /** The clock, for tests. */
@@ -101,6 +129,8 @@ export interface StreamOptions {
 
 type AnyEventListener = (event: EventFrame<string, unknown>) => void;
 const ANY = Symbol("any");
+/** How many streams the server takes in one `beeflow.resume`; more are resumed by several at once. */
+const RESUME_LIMIT = 100;
 
 function defaultReport(error: unknown): void {
   console.error("@beeflow/websocket-client:", error);
@@ -115,7 +145,11 @@ export class BeeflowClient<C extends ContractShape = AnyContract> {
   private readonly report: (error: unknown) => void;
   private readonly eventListeners: Listeners<string | typeof ANY, AnyEventListener>;
   private readonly statusListeners: Listeners<"status", (status: Status) => void>;
+  private readonly kept = new Positions<EventFrame>();
   private lastSeq = 0;
+  /** Connections opened so far; a reconnect's resume checks it is still on its connection. */
+  private opens = 0;
+  private lastRecovered: boolean | null = null;
 
   constructor(url: string, options?: Omit<ClientOptions, "url">);
   constructor(options: ClientOptions);
@@ -159,8 +193,15 @@ export class BeeflowClient<C extends ContractShape = AnyContract> {
         status: (status) => this.statusListeners.emit("status", status),
         open: () => this.opened(),
         message: (text) => this.received(text),
-        lost: (code) => this.table.failSent((entry) => new ConnectionLost(entry.action, code)),
-        closed: (reason) => this.table.failAll(() => closedError(reason)),
+        lost: (code) => {
+          this.table.failSent((entry) => new ConnectionLost(entry.action, code));
+          // Events held for a resume that was never sent: the application gets them now.
+          this.deliverHeld();
+        },
+        closed: (reason) => {
+          this.table.failAll(() => closedError(reason));
+          this.kept.release();
+        },
         error: (error) => this.report(error),
       },
     );
@@ -188,6 +229,19 @@ export class BeeflowClient<C extends ContractShape = AnyContract> {
   /** How many times `getToken()` was called. */
   get tokenCalls(): number {
     return this.tokens.calls;
+  }
+
+  /**
+   * Whether the last resume recovered every stream: null before any resume, false when it could not
+   * recover some (see `onResyncNeeded`) or failed (see `onError`).
+   */
+  get recovered(): boolean | null {
+    return this.lastRecovered;
+  }
+
+  /** The last position handed to the application of each stream, by name: a copy. */
+  get positions(): Readonly<Record<string, Position>> {
+    return this.kept.snapshot();
   }
 
   /** Calls `listener` on every change of status; returns the unsubscribe. */
@@ -330,10 +384,102 @@ export class BeeflowClient<C extends ContractShape = AnyContract> {
 
   private opened(): void {
     this.lastSeq = 0;
+    this.opens += 1;
+    const hook = this.options.beforeResume;
+    const positions = this.kept.resumable();
+    if (this.opens === 1 || (hook === undefined && positions.length === 0)) {
+      this.sendQueued();
+      return;
+    }
+    // From the open on: a live event that overtakes the missed ones must not move a position past them.
+    if (positions.length > 0) this.kept.startHolding();
+    if (hook === undefined) {
+      this.resume(positions);
+      this.sendQueued();
+      return;
+    }
+    const opens = this.opens;
+    const run = async (): Promise<void> => {
+      try {
+        await hook();
+      } catch (error) {
+        // Closed meanwhile: its requests failed with ClientClosed, which says nothing new.
+        if (this.connection.status !== "closed") this.report(error);
+      }
+      // Lost meanwhile: the next connection starts again (what was held went out on the loss).
+      if (opens !== this.opens || !this.connection.isOpen) return;
+      if (positions.length > 0) this.resume(positions);
+      this.sendQueued();
+    };
+    void run();
+  }
+
+  /** Sends the requests that waited for a connection, oldest first. */
+  private sendQueued(): void {
     for (const entry of this.table.queued()) {
       this.table.markSent(entry);
       this.connection.send(entry.text);
     }
+  }
+
+  /**
+   * Asks the server for each stream's events after its position (`beeflow.resume`); the positioned
+   * events are held meanwhile, and handed out in offset order when the last answer comes.
+   */
+  private resume(positions: readonly StreamPosition[]): void {
+    const lost: LostStream[] = [];
+    const failures: unknown[] = [];
+    const chunks: StreamPosition[][] = [];
+    for (let start = 0; start < positions.length; start += RESUME_LIMIT) {
+      chunks.push(positions.slice(start, start + RESUME_LIMIT));
+    }
+    let pending = chunks.length;
+    const ended = () => {
+      pending -= 1;
+      if (pending === 0) this.resumed(lost, failures);
+    };
+    for (const streams of chunks) {
+      const sink: RequestSink = {
+        // beeflow.resumed: the replayed events of its stream came before it, and were held.
+        event: () => {},
+        complete: ended,
+        fail: (error) => {
+          if (error instanceof BeeflowProblem && error.code === UNRECOVERABLE_POSITION) {
+            lost.push(...lostStreams(error.frame["streams"]));
+          } else {
+            failures.push(error);
+          }
+          ended();
+        },
+        problem: (problem) => this.problemHook(undefined, problem),
+      };
+      this.begin(uuid(), RESUME, { streams }, sink, this.options.requestTimeout ?? 10_000, undefined);
+    }
+  }
+
+  /** Every answer to the resume came: move the lost streams on, tell the application, hand out what was held. */
+  private resumed(lost: readonly LostStream[], failures: readonly unknown[]): void {
+    if (this.connection.status === "closed") {
+      this.kept.release();
+      return;
+    }
+    for (const stream of lost) this.kept.set(stream.name, stream);
+    this.lastRecovered = lost.length === 0 && failures.length === 0;
+    for (const failure of failures) this.report(failure);
+    const onResyncNeeded = this.options.onResyncNeeded;
+    if (lost.length > 0 && onResyncNeeded !== undefined) {
+      try {
+        onResyncNeeded(lost);
+      } catch (error) {
+        this.report(error);
+      }
+    }
+    this.deliverHeld();
+  }
+
+  /** Stops holding positioned events and hands out those held: each stream's in offset order, once. */
+  private deliverHeld(): void {
+    for (const frame of this.kept.release()) this.dispatch(frame);
   }
 
   private received(text: string): void {
@@ -345,17 +491,27 @@ export class BeeflowClient<C extends ContractShape = AnyContract> {
     const frame = inbound.frame;
     if (typeof frame.seq === "number") this.checkSeq(frame.seq);
     if (inbound.kind === "event") {
-      if (this.table.routeEvent(inbound.frame) === "listeners") {
-        const event = inbound.frame as EventFrame<string, unknown>;
-        if (event.event === TOKEN_EXPIRING && this.tokens.enabled) this.renew();
-        this.eventListeners.emit(event.event, event);
-        this.eventListeners.emit(ANY, event);
+      const mark = positionOf(inbound.frame.stream);
+      if (mark !== null) {
+        // With `final`, the request's own copy: it goes to the request at once, and counts as handed out.
+        if (inbound.frame.final !== undefined) this.kept.passed(mark);
+        else if (this.kept.offer(mark, inbound.frame) !== "deliver") return;
       }
+      this.dispatch(inbound.frame);
       return;
     }
     const { route, problem } = this.table.routeProblem(inbound.frame);
     // A request's own non-final problems reach the hooks through its sink.
     if (route === "unowned") this.problemHook(undefined, problem);
+  }
+
+  /** Hands an event to its request, or to the listeners when it belongs to none. */
+  private dispatch(frame: EventFrame): void {
+    if (this.table.routeEvent(frame) !== "listeners") return;
+    const event = frame as EventFrame<string, unknown>;
+    if (event.event === TOKEN_EXPIRING && this.tokens.enabled) this.renew();
+    this.eventListeners.emit(event.event, event);
+    this.eventListeners.emit(ANY, event);
   }
 
   /**

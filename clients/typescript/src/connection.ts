@@ -40,7 +40,11 @@ export interface CloseReason {
   readonly error: BeeflowError | null;
 }
 
-/** Close codes after which reconnecting cannot help: policy violation, refused, kicked. */
+/**
+ * Close codes after which reconnecting cannot help: policy violation, refused, kicked. Every other
+ * code is followed by a reconnect, 4410 ("missed stream events: resume") among them: the new
+ * connection resumes what the old one missed.
+ */
 export const TERMINAL_CLOSE_CODES: ReadonlySet<number> = new Set([1008, 4401, 4403, 4409]);
 
 const OPEN = 1;

@@ -15,6 +15,33 @@ export const CANCEL = "beeflow.cancel";
 export const PING = "beeflow.ping";
 export const REFRESH = "beeflow.refresh";
 export const TOKEN_EXPIRING = "beeflow.token_expiring";
+export const RESUME = "beeflow.resume";
+export const RESUMED = "beeflow.resumed";
+/** The problem that ends a `beeflow.resume` which could not recover every stream it named. */
+export const UNRECOVERABLE_POSITION = "unrecoverable_position";
+
+/** A place in a stream: its offset within its epoch (the epoch changes whenever its history is lost). */
+export interface Position {
+  readonly epoch: string;
+  readonly offset: number;
+}
+
+/** An event's place in the stream it was sent to (the frame's `stream` member), or a place to resume from. */
+export interface StreamPosition extends Position {
+  /** `~user:<id>` for a user's events, else the group's name. */
+  readonly name: string;
+}
+
+/** Why the server could not recover a stream; later servers may add reasons. */
+export type LostReason = "epoch_changed" | "expired" | "ahead" | "kicked" | "not_a_member" | "no_history";
+
+/**
+ * A stream a resume could not recover: its position now (reload what the stream shows, then go on
+ * from `offset`), and why. `epoch` is empty when the stream has no history at all now.
+ */
+export interface LostStream extends StreamPosition {
+  readonly reason: LostReason | (string & {});
+}
 
 /** An action envelope, client to server. */
 export interface ActionFrame {
@@ -31,6 +58,8 @@ export interface EventFrame<Name extends string = string, Payload = Record<strin
   readonly req_id?: string;
   /** 1, 2, 3, … per connection, from its open. */
   readonly seq: number;
+  /** The event's place in its user's or group's stream, when that stream keeps a history. */
+  readonly stream?: StreamPosition;
   /** Protocol v1: `true` on a request's terminal frame, `false` on its others, absent when it ends no request of this connection. */
   readonly final?: boolean;
   readonly event: Name;

@@ -50,7 +50,11 @@ export {
   SUBPROTOCOL,
   type ActionFrame,
   type EventFrame,
+  type LostReason,
+  type LostStream,
+  type Position,
   type ProblemFrame,
+  type StreamPosition,
 } from "./frames.js";
 export type { BackoffOptions } from "./backoff.js";
 export type { HeartbeatOptions } from "./heartbeat.js";

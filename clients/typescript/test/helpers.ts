@@ -135,7 +135,7 @@ let seq = 0;
 export function event(
   name: string,
   payload: Record<string, unknown>,
-  extra: { req_id?: string; final?: boolean; seq?: number } = {},
+  extra: { req_id?: string; final?: boolean; seq?: number; stream?: { name: string; epoch: string; offset: number } } = {},
 ): Record<string, unknown> {
   seq += 1;
   return {
@@ -147,6 +147,7 @@ export function event(
     payload,
     ...(extra.req_id === undefined ? {} : { req_id: extra.req_id }),
     ...(extra.final === undefined ? {} : { final: extra.final }),
+    ...(extra.stream === undefined ? {} : { stream: extra.stream }),
   };
 }
 

@@ -7,6 +7,7 @@ import { Backoff } from "../src/backoff.js";
 import { BeeflowProblem, QueueFull, type BeeflowError } from "../src/errors.js";
 import type { EventFrame } from "../src/frames.js";
 import { Heartbeat } from "../src/heartbeat.js";
+import { Positions, lostStreams, positionOf } from "../src/positions.js";
 import { RequestTable, type Entry, type RequestSink } from "../src/requests.js";
 import { EventStream } from "../src/streams.js";
 import { TokenSource, subprotocols } from "../src/token.js";
@@ -187,5 +188,83 @@ describe("heartbeat", () => {
     assert.equal(heartbeat.timeout, 10_000);
     heartbeat.stop();
     assert.equal(timers.count, 0);
+  });
+});
+
+describe("stream positions", () => {
+  const at = (offset: number, name = "room:1", epoch = "e1") => ({ name, epoch, offset });
+
+  test("delivers what comes after the position, drops what does not; a new epoch starts again", () => {
+    const positions = new Positions<string>();
+    assert.equal(positions.offer(at(1), "a"), "deliver");
+    assert.equal(positions.offer(at(2), "b"), "deliver");
+    assert.equal(positions.offer(at(2), "b again"), "duplicate");
+    assert.equal(positions.offer(at(1), "a again"), "duplicate");
+    assert.equal(positions.offer(at(1, "~user:7"), "other stream"), "deliver");
+    assert.equal(positions.offer(at(1, "room:1", "e2"), "history lost"), "deliver");
+    assert.deepEqual(positions.snapshot(), { "room:1": { epoch: "e2", offset: 1 }, "~user:7": { epoch: "e1", offset: 1 } });
+  });
+
+  test("holds events back and hands them out per stream in offset order, without duplicates", () => {
+    const positions = new Positions<string>();
+    positions.set("room:1", { epoch: "e1", offset: 5 });
+    positions.startHolding();
+    assert.ok(positions.holding);
+    for (const [offset, item] of [[10, "live 10"], [11, "live 11"], [6, "r6"], [5, "old 5"], [7, "r7"]] as const) {
+      assert.equal(positions.offer(at(offset), item), "held");
+    }
+    assert.equal(positions.offer(at(3, "~user:7"), "u3"), "held");
+    for (const [offset, item] of [[8, "r8"], [9, "r9"], [10, "r10"], [11, "r11"]] as const) positions.offer(at(offset), item);
+    assert.deepEqual(positions.snapshot(), { "room:1": { epoch: "e1", offset: 5 } }, "nothing moves while held");
+    assert.deepEqual(positions.release(), ["r6", "r7", "r8", "r9", "live 10", "live 11", "u3"]);
+    assert.equal(positions.holding, false);
+    assert.deepEqual(positions.snapshot()["room:1"], { epoch: "e1", offset: 11 });
+    assert.deepEqual(positions.release(), [], "released once");
+    assert.equal(positions.offer(at(12), "live 12"), "deliver");
+  });
+
+  test("an event a request took counts as handed out: the same offset replayed is a duplicate", () => {
+    const positions = new Positions<string>();
+    positions.set("room:1", { epoch: "e1", offset: 1 });
+    positions.startHolding();
+    positions.offer(at(3), "r3");
+    positions.passed(at(3));
+    positions.offer(at(2), "r2");
+    assert.deepEqual(positions.release(), ["r2"]);
+    assert.deepEqual(positions.snapshot()["room:1"], { epoch: "e1", offset: 3 });
+    positions.passed(at(4));
+    assert.equal(positions.offer(at(4), "r4"), "duplicate");
+  });
+
+  test("a position set for a stream to reload drops what it covers", () => {
+    const positions = new Positions<string>();
+    positions.set("room:1", { epoch: "e1", offset: 130 });
+    positions.startHolding();
+    for (const offset of [2, 3, 4]) positions.offer(at(offset, "room:1", "e2"), `e2:${offset}`);
+    positions.set("room:1", { epoch: "e2", offset: 3 });
+    assert.deepEqual(positions.release(), ["e2:4"]);
+  });
+
+  test("resumable positions leave out streams without an epoch; snapshots are copies", () => {
+    const positions = new Positions<string>();
+    positions.set("room:1", { epoch: "e1", offset: 4 });
+    positions.set("room:2", { epoch: "", offset: 0 });
+    assert.deepEqual(positions.resumable(), [{ name: "room:1", epoch: "e1", offset: 4 }]);
+    const snapshot = positions.snapshot() as Record<string, { epoch: string; offset: number }>;
+    snapshot["room:1"] = { epoch: "x", offset: 99 };
+    assert.deepEqual(positions.snapshot()["room:1"], { epoch: "e1", offset: 4 });
+  });
+
+  test("reads positions and lost streams defensively", () => {
+    assert.deepEqual(positionOf({ name: "g", epoch: "e", offset: 3 }), { name: "g", epoch: "e", offset: 3 });
+    assert.equal(positionOf({ name: "g", epoch: "e", offset: "3" }), null);
+    assert.equal(positionOf({ name: "g", epoch: "e", offset: 1.5 }), null);
+    assert.equal(positionOf(undefined), null);
+    assert.equal(positionOf([1]), null);
+    assert.deepEqual(
+      lostStreams([{ name: "g", epoch: "e", offset: 3, reason: "expired" }, { name: "bad" }, 7]),
+      [{ name: "g", epoch: "e", offset: 3, reason: "expired" }],
+    );
+    assert.deepEqual(lostStreams(undefined), []);
   });
 });

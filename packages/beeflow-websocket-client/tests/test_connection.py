@@ -19,7 +19,10 @@ from beeflow_websocket.client import (
     Backoff,
     Client,
     ClientClosed,
+    ConnectionLost,
     Heartbeat,
+    LostStream,
+    Position,
     ProblemError,
     ProtocolMismatch,
     ReceivedEvent,
@@ -272,3 +275,94 @@ def test_a_fixed_token_and_a_token_source_cannot_be_combined() -> None:
 
     with pytest.raises(ValueError, match="not both"):
         Client("ws://127.0.0.1:1/", token="t", get_token=source)
+
+
+def event_frame(seq: int, text: str, offset: int, *, name: str = "~user:1", epoch: str = "e") -> str:
+    stream = {"name": name, "epoch": epoch, "offset": offset}
+    addressed = {"event": "said", "recipient": "user", "recipient_id": "1"}
+    return json.dumps({"msg_id": "m", "seq": seq, "stream": stream, **addressed, "payload": {"text": text}})
+
+
+async def test_a_reconnect_rejoins_then_resumes_and_hands_each_missed_event_over_once_in_order() -> None:
+    async def resumable(connection: ServerConnection, seen: Scripted) -> None:
+        if seen.connections == 1:
+            await connection.send(event_frame(1, "one", 1))
+            await connection.recv()  # the test's request, once the event was heard
+            await connection.close(1011, "restarting")
+            return
+        await connection.send(event_frame(1, "four, live", 4))  # arrives before the resume is read
+        seq = 1
+        async for message in connection:
+            request = json.loads(message)
+            seen.received.append(request)
+            if request["action"] == "beeflow.resume":
+                for offset, text in ((2, "two"), (3, "three"), (4, "four, replayed")):
+                    seq += 1
+                    await connection.send(event_frame(seq, text, offset))
+                seq += 1
+                await connection.send(
+                    frame(seq, request["req_id"], True, event="beeflow.complete", payload={"events": 0})
+                )
+            else:
+                seq += 1
+                await connection.send(
+                    frame(seq, request["req_id"], True, event="done", payload=request["payload"])
+                )
+
+    heard: list[str] = []
+    first = asyncio.Event()
+    async with scripted(resumable) as server:
+
+        async def rejoin(client: Client) -> None:
+            await client.request("join", {"group": "room"})
+
+        client = Client(server.url, before_resume=rejoin, **FAST)
+
+        def hear(event: ReceivedEvent) -> None:
+            heard.append(event.payload["text"])
+            first.set()
+
+        client.on("said", hear)
+        async with client:
+            await first.wait()
+            with pytest.raises(ConnectionLost):
+                await client.request("hold on")
+            await client.request("later", {"n": 1})  # made offline: sent once the resume has ended
+
+    assert heard == ["one", "two", "three", "four, live"]
+    assert [request["action"] for request in server.received] == ["join", "beeflow.resume", "later"]
+    assert server.received[1]["payload"] == {"streams": [{"name": "~user:1", "epoch": "e", "offset": 1}]}
+    assert client.recovered is True
+    assert client.positions == {"~user:1": Position("~user:1", "e", 4)}
+
+
+async def test_streams_a_resume_cannot_recover_are_handed_to_on_resync_needed() -> None:
+    async def unrecoverable(connection: ServerConnection, seen: Scripted) -> None:
+        if seen.connections == 1:
+            await connection.send(event_frame(1, "one", 1))
+            await asyncio.sleep(0.1)
+            await connection.close(4410, "missed stream events: resume")
+            return
+        async for message in connection:
+            request = json.loads(message)
+            lost = [{"name": "~user:1", "epoch": "f", "offset": 7, "reason": "epoch_changed"}]
+            await connection.send(
+                frame(1, request["req_id"], True, code="unrecoverable_position", status=409, streams=lost)
+            )
+
+    resyncs: list[list[LostStream]] = []
+    told = asyncio.Event()
+    async with scripted(unrecoverable) as server:
+
+        def resync(lost: list[LostStream]) -> None:
+            resyncs.append(lost)
+            told.set()
+
+        client = Client(server.url, on_resync_needed=resync, **FAST)
+        async with client:
+            await asyncio.wait_for(told.wait(), 5)
+
+    assert server.connections == 2  # 4410 is followed by a reconnect
+    assert client.recovered is False
+    assert resyncs == [[LostStream("~user:1", "f", 7, "epoch_changed")]]
+    assert client.positions["~user:1"] == Position("~user:1", "f", 7)

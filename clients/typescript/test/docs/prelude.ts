@@ -11,5 +11,6 @@ declare global {
   function retryLater(): void;
   function showProgress(percent: number): void;
   function showReceipt(orderId: string, total: number): void;
+  function reloadStream(name: string): void;
   const getToken: () => Promise<string | null>;
 }

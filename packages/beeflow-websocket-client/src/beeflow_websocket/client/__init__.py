@@ -27,6 +27,7 @@ from beeflow_websocket.client.errors import (
 )
 from beeflow_websocket.client.events import ReceivedEvent
 from beeflow_websocket.client.heartbeat import Heartbeat
+from beeflow_websocket.client.positions import LostStream, Position
 
 __all__ = [
     "DEFAULT_TIMEOUT",
@@ -37,6 +38,8 @@ __all__ = [
     "ClientError",
     "ConnectionLost",
     "Heartbeat",
+    "LostStream",
+    "Position",
     "ProblemError",
     "ProtocolMismatch",
     "QueueFull",

@@ -17,7 +17,10 @@ __all__ = [
     "PING_ACTION",
     "PROTOCOL_V1",
     "REFRESH_ACTION",
+    "RESUME_ACTION",
+    "RESUME_BATCH",
     "TOKEN_EXPIRING_EVENT",
+    "UNRECOVERABLE_POSITION",
     "envelope",
     "json_object",
 ]
@@ -29,6 +32,9 @@ PING_ACTION: Final = "beeflow.ping"
 COMPLETE_EVENT: Final = "beeflow.complete"
 REFRESH_ACTION: Final = "beeflow.refresh"
 TOKEN_EXPIRING_EVENT: Final = "beeflow.token_expiring"  # noqa: S105 - an event name, not a secret
+RESUME_ACTION: Final = "beeflow.resume"
+RESUME_BATCH: Final = 100  # the most streams one beeflow.resume may name
+UNRECOVERABLE_POSITION: Final = "unrecoverable_position"
 
 
 def envelope(action: str, payload: Mapping[str, Any]) -> dict[str, Any]:

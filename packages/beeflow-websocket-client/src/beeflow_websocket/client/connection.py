@@ -6,16 +6,23 @@ One task owns the connection's life: it fetches a token, connects offering ``bee
 the next attempt. Requests are independent of that task: made while offline they wait in a bounded
 queue, each bound by its own timeout, and are sent once a connection opens; in flight when it goes,
 they fail with :class:`ConnectionLost`, since the client cannot know whether they ran.
+
+Events of streams that keep a history carry their position; the client keeps the last one of each
+stream (:mod:`~beeflow_websocket.client.positions`) and, on every reconnect, first lets the
+application re-join its groups (``before_resume``), then sends ``beeflow.resume``: what the streams
+sent meanwhile arrives once and in order, or ``on_resync_needed`` names the streams to reload.
+Requests made meanwhile wait until then.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import enum
 import json
 import logging
-from collections.abc import AsyncIterator, Callable, Coroutine, Iterable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Mapping
 from types import TracebackType
 from typing import Any, Final, Literal, Self
 
@@ -32,7 +39,10 @@ from beeflow_websocket.client._wire import (
     PING_ACTION,
     PROTOCOL_V1,
     REFRESH_ACTION,
+    RESUME_ACTION,
+    RESUME_BATCH,
     TOKEN_EXPIRING_EVENT,
+    UNRECOVERABLE_POSITION,
     envelope,
     json_object,
 )
@@ -48,6 +58,7 @@ from beeflow_websocket.client.errors import (
 )
 from beeflow_websocket.client.events import EventTypes, ReceivedEvent
 from beeflow_websocket.client.heartbeat import DEFAULT_HEARTBEAT, Heartbeat, keep_alive
+from beeflow_websocket.client.positions import LostStream, Position, Positions, position_of
 
 __all__ = ["DEFAULT_TIMEOUT", "TERMINAL_CLOSE_CODES", "Client", "Heartbeat", "Status", "connect"]
 
@@ -59,6 +70,9 @@ type Payload = Mapping[str, Any] | None
 TERMINAL_CLOSE_CODES: Final = frozenset({1008, 4401, 4403, 4409})
 """Close codes after which reconnecting cannot help: policy violation, authentication or
 authorisation refused, kicked. The client closes for good instead of retrying."""
+
+_RESUMING: Final = contextvars.ContextVar("beeflow_websocket.client.resuming", default=False)
+"""Set in the task that re-joins groups and resumes: its requests go out while others wait."""
 
 _CLOSE_TIMEOUT: Final = 2.0
 """Seconds :meth:`Client.close` waits for the server's closing handshake before dropping the connection."""
@@ -96,6 +110,12 @@ class Client:
         on_problem: Called with each problem that ends no request (an unreadable frame's, a
             ``final: false`` one); by default they are logged at WARNING.
         max_size: The largest frame accepted, in bytes; ``None``: any.
+        before_resume: Awaited on every reconnect before the client resumes its streams, with the
+            client: re-join the groups here (with the same requests that joined them), since a
+            resume recovers only the streams the new connection is in. Its requests go out at once;
+            the application's other requests wait until the resume has ended.
+        on_resync_needed: Called with the streams a resume could not recover (:class:`LostStream`):
+            reload what they show; the client goes on from the position each names.
     """
 
     def __init__(
@@ -114,6 +134,8 @@ class Client:
         on_gap: Callable[[int, int], None] | None = None,
         on_problem: Callable[[ProblemError], None] | None = None,
         max_size: int | None = 16 * 1024 * 1024,
+        before_resume: Callable[[Client], Awaitable[None]] | None = None,
+        on_resync_needed: Callable[[list[LostStream]], object] | None = None,
     ) -> None:
         self.url = url
         self._tokens = Tokens(token, get_token)
@@ -140,6 +162,18 @@ class Client:
         """The close code of the last connection the server closed; ``None`` before any."""
         self.closed_because: BaseException | None = None
         """Why the client closed for good, when it was not :meth:`close`."""
+        self._before_resume = before_resume
+        self._on_resync_needed = on_resync_needed
+        self._positions: Positions[ReceivedEvent] = Positions()
+        self._opened_before = False
+        self._resuming = False
+        self.recovered: bool | None = None
+        """Whether the last resume recovered every stream; ``None`` before any."""
+
+    @property
+    def positions(self) -> dict[str, Position]:
+        """The last position of each stream handed to the application, by stream name (a copy)."""
+        return self._positions.snapshot()
 
     # The connection's life.
 
@@ -258,8 +292,15 @@ class Client:
 
             heartbeat = self._spawn(keep_alive(socket, self._heartbeat, lambda: self._received_at, ping))
         self._set_status("open")
-        for pending in self._requests.waiting():
-            await self._send(pending)  # if the connection went meanwhile, the reader fails them
+        reconnect, self._opened_before = self._opened_before, True
+        if reconnect and (self._before_resume is not None or self._positions.resumable()):
+            self._resuming = True
+            if self._positions.resumable():
+                self._positions.hold()  # from the first frame: a live event must not pass a missed one
+            self._spawn(self._resume())
+        else:
+            for pending in self._requests.waiting():
+                await self._send(pending)  # if the connection went meanwhile, the reader fails them
         try:
             async for message in socket:
                 self._received(message)
@@ -309,6 +350,11 @@ class Client:
                 self._call(self._on_gap, self._last_seq + 1, seq)
             self._last_seq = seq
         event = self._types.read(frame) if "event" in frame else None
+        if event is not None and (position := position_of(frame.get("stream"))) is not None:
+            if frame.get("final") is not None:
+                self._positions.passed(position)  # a request's own copy: a replay of it is dropped
+            elif self._positions.judge(position, event) != "deliver":
+                return
         if self._requests.take(frame, event):
             return
         if event is None:
@@ -318,10 +364,58 @@ class Client:
             else:
                 logger.warning("the server sent a problem: %s", problem)
             return
+        self._hear(event)
+
+    def _hear(self, event: ReceivedEvent) -> None:
+        """An event that answers none of this client's requests: to its listeners."""
         if event.event == TOKEN_EXPIRING_EVENT and self._tokens.renewable:
             self._spawn(self._renew())
         for listener in (*self._listeners.get(event.event, ()), *self._listeners.get("*", ())):
             self._call(listener, event)
+
+    async def _resume(self) -> None:
+        """After a reconnect: re-join (``before_resume``), resume the streams, then let requests go.
+
+        Runs beside the reader, which must read the answers; requests made meanwhile wait, so that
+        none runs before the groups it may rely on are joined again.
+        """
+        _RESUMING.set(True)
+        try:
+            if self._before_resume is not None:
+                try:
+                    await self._before_resume(self)
+                except Exception:
+                    logger.warning("before_resume failed; resuming the streams all the same", exc_info=True)
+            positions = self._positions.resumable()
+            if positions:
+                await self._resume_streams(positions)
+        finally:
+            self._resuming = False
+            for event in self._positions.release():
+                self._hear(event)
+            for pending in self._requests.waiting():
+                await self._send(pending)
+
+    async def _resume_streams(self, positions: list[Position]) -> None:
+        """Send ``beeflow.resume`` in batches the server takes; set :attr:`recovered`; report lost streams."""
+        lost: list[LostStream] = []
+        whole = True
+        for start in range(0, len(positions), RESUME_BATCH):
+            batch = positions[start : start + RESUME_BATCH]
+            try:
+                await self.request(RESUME_ACTION, {"streams": [position.wire() for position in batch]})
+            except ProblemError as problem:
+                if problem.code != UNRECOVERABLE_POSITION:
+                    whole = False
+                    logger.warning("the streams could not be resumed: %s", problem)
+                    continue
+                lost += self._positions.lost(problem.problem.get("streams") or ())
+            except ClientError as error:
+                whole = False
+                logger.warning("the streams could not be resumed: %s", error)
+        self.recovered = whole and not lost
+        if lost and self._on_resync_needed is not None:
+            self._call(self._on_resync_needed, lost)
 
     async def _renew(self) -> None:
         """The server says the token expires soon: send a fresh one (``beeflow.refresh``).
@@ -411,7 +505,7 @@ class Client:
         if self._status == "closed":
             raise ClientClosed("the client is closed") from self.closed_because
         pending = Pending(envelope(action, json_object(payload)))
-        online = self._socket is not None
+        online = self._socket is not None and (not self._resuming or _RESUMING.get())
         self._requests.add(pending, online=online)
         if online:
             await self._send(pending)

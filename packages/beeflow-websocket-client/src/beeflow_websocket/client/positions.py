@@ -1,0 +1,134 @@
+"""Where each stream stands for the application, so that a reconnect resumes it without loss or repeat.
+
+Each event of a stream that keeps a history carries its place, ``{"name", "epoch", "offset"}``
+(see the server's resume guide). The client keeps the last one it handed to the application per
+stream, drops an event at or before it (a replay of what arrived live), and, while a resume runs,
+holds every positioned event back: the server writes what arrived live on the new connection
+first and the older missed events after it, so only at the resume's end can each stream be put in
+offset order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+__all__ = ["LostStream", "Position", "Positions", "position_of"]
+
+
+@dataclass(frozen=True, slots=True)
+class Position:
+    """A place in a stream: ``offset`` within ``epoch`` (an epoch changes when the history is lost)."""
+
+    name: str
+    epoch: str
+    offset: int
+
+    def wire(self) -> dict[str, Any]:
+        """The position as ``beeflow.resume`` names it."""
+        return {"name": self.name, "epoch": self.epoch, "offset": self.offset}
+
+
+@dataclass(frozen=True, slots=True)
+class LostStream(Position):
+    """A stream a resume could not recover: reload what it shows, then go on from this position.
+
+    Attributes:
+        reason: ``epoch_changed``, ``expired``, ``ahead``, ``kicked``, ``not_a_member`` or
+            ``no_history`` (see the server's resume guide).
+    """
+
+    reason: str = ""
+
+
+def position_of(value: object) -> Position | None:
+    """A frame's ``stream`` member as a position, or ``None`` when it has none (or a malformed one)."""
+    if not isinstance(value, Mapping):
+        return None
+    name, epoch, offset = value.get("name"), value.get("epoch"), value.get("offset")
+    if not isinstance(name, str) or not isinstance(epoch, str) or type(offset) is not int:
+        return None
+    return Position(name, epoch, offset)
+
+
+def _after(kept: Position | None, position: Position) -> bool:
+    """Whether ``position`` comes after ``kept``: any offset of another epoch does."""
+    return kept is None or kept.epoch != position.epoch or position.offset > kept.offset
+
+
+class Positions[T]:
+    """The last position handed to the application per stream, and the events held during a resume."""
+
+    def __init__(self) -> None:
+        self._kept: dict[str, Position] = {}
+        self._held: list[tuple[Position, T]] | None = None
+
+    @property
+    def holding(self) -> bool:
+        """Whether positioned events are held (a resume is under way)."""
+        return self._held is not None
+
+    def snapshot(self) -> dict[str, Position]:
+        """Every kept position, by stream name (a copy)."""
+        return dict(self._kept)
+
+    def resumable(self) -> list[Position]:
+        """The positions a resume can name: a stream listed without an epoch has none to resume from."""
+        return [position for position in self._kept.values() if position.epoch]
+
+    def judge(self, position: Position, item: T) -> Literal["deliver", "duplicate", "held"]:
+        """What becomes of an event at ``position`` from elsewhere; a delivered one moves the stream on."""
+        if self._held is not None:
+            self._held.append((position, item))
+            return "held"
+        if not _after(self._kept.get(position.name), position):
+            return "duplicate"
+        self._kept[position.name] = position
+        return "deliver"
+
+    def passed(self, position: Position) -> None:
+        """An event at ``position`` went to one of the client's own requests: a replay of it is dropped."""
+        if _after(self._kept.get(position.name), position):
+            self._kept[position.name] = position
+
+    def set(self, position: Position) -> None:
+        """Go on from ``position`` (a stream to reload), whatever came before."""
+        self._kept[position.name] = Position(position.name, position.epoch, position.offset)
+
+    def hold(self) -> None:
+        """Hold positioned events from now until :meth:`release`."""
+        if self._held is None:
+            self._held = []
+
+    def release(self) -> list[T]:
+        """Stop holding: the held events to deliver, each stream in offset order, without repeats.
+
+        Streams keep the order of their first held event; an event at or before its stream's kept
+        position (delivered live, replayed, or covered by a reload) is dropped.
+        """
+        held, self._held = self._held or [], None
+        by_stream: dict[str, list[tuple[Position, T]]] = {}
+        for position, item in held:
+            by_stream.setdefault(position.name, []).append((position, item))
+        released = []
+        for entries in by_stream.values():
+            entries.sort(key=lambda entry: entry[0].offset)
+            for position, item in entries:
+                if _after(self._kept.get(position.name), position):
+                    self._kept[position.name] = position
+                    released.append(item)
+        return released
+
+    def lost(self, streams: Iterable[object]) -> list[LostStream]:
+        """Read the ``streams`` of ``unrecoverable_position`` and go on from each one's position."""
+        found = []
+        for entry in streams:
+            position = position_of(entry)
+            if position is None:
+                continue
+            reason = entry.get("reason") if isinstance(entry, Mapping) else None
+            lost = LostStream(position.name, position.epoch, position.offset, str(reason or ""))
+            self.set(lost)
+            found.append(lost)
+        return found

@@ -1,0 +1,131 @@
+"""Both clients resume their streams after a network loss, against every adapter on its real server.
+
+The network between client and server is a TCP proxy the test cuts (testkit/proxy.py): the client
+sees a lost connection, as on a real network, and the server a peer that vanished. Events are pushed
+to the user from outside, over HTTP, while the client is away. The sites keep 300 events per stream,
+in memory (one process per adapter here). Each case connects as a user of its own for each client
+and adapter, so that its stream starts at offset 1.
+"""
+
+import asyncio
+from typing import Any
+
+import pytest
+from proxy import Proxy
+
+from drivers import Driver
+from serving import Server
+from wsclient import ORIGIN
+
+pytestmark = [pytest.mark.anyio, pytest.mark.integration]
+
+FAST = {"backoff": {"initial": 0.05, "max": 0.2}, "connect_timeout": 3.0, "heartbeat": None, "origin": ORIGIN}
+ADAPTERS = ("django", "fastapi", "flask")
+
+
+def user_of(base: int, driver: Driver, served: Server) -> int:
+    """A user id no other case, client or adapter uses: its stream starts at offset 1."""
+    return base + 10 * ADAPTERS.index(served.name) + (driver.name == "typescript")
+
+
+async def said(driver: Driver, count: int) -> list[dict[str, Any]]:
+    """The ``said`` events the client's listener has received, once there are ``count``."""
+    async with asyncio.timeout(20):
+        while True:
+            received = (await driver.call("received", event="said"))["events"]
+            if len(received) >= count:
+                return list(received)
+            await asyncio.sleep(0.05)
+
+
+async def reconnected(driver: Driver, recovered: object = True) -> dict[str, Any]:
+    """The client is open again and its resume has ended: its state."""
+    async with asyncio.timeout(20):
+        while True:
+            state: dict[str, Any] = await driver.call("state")
+            if state["status"] == "open" and state["recovered"] is recovered:
+                return state
+            await asyncio.sleep(0.05)
+
+
+async def push(served: Server, user: int, texts: list[str]) -> None:
+    for text in texts:
+        await asyncio.to_thread(served.push, "user", str(user), text)
+
+
+async def offline(driver: Driver) -> None:
+    """The client noticed the network go."""
+    assert (await driver.call("wait_status", status="reconnecting", timeout=10))["ok"]
+
+
+async def test_a_client_away_gets_exactly_what_it_missed_in_order(driver: Driver, served: Server) -> None:
+    user = user_of(1010, driver, served)
+    async with Proxy(served.port) as proxy:
+        assert (await driver.call("connect", url=proxy.url(), tokens=[f"user-{user}"], **FAST))["ok"]
+        assert (await driver.call("wait_status", status="open", timeout=10))["ok"]
+        assert (await driver.call("listen", event="said"))["ok"]
+        await driver.call("request", action="health", payload={})  # served: in its user's stream
+        await push(served, user, [f"live {n}" for n in range(3)])
+        await said(driver, 3)
+        async with proxy.held():
+            await offline(driver)
+            await push(served, user, [f"missed {n}" for n in range(20)])
+        state = await reconnected(driver)
+        received = await said(driver, 23)
+
+    texts = [event["payload"]["text"] for event in received]
+    assert texts == [f"live {n}" for n in range(3)] + [f"missed {n}" for n in range(20)]
+    assert [event["stream"]["offset"] for event in received] == list(range(1, 24))
+    assert state["resyncs"] == []
+    assert state["positions"][f"~user:{user}"] == {"epoch": received[0]["stream"]["epoch"], "offset": 23}
+
+
+async def test_more_than_the_server_keeps_is_a_resync_and_live_events_go_on(
+    driver: Driver, served: Server
+) -> None:
+    user = user_of(1040, driver, served)
+    async with Proxy(served.port) as proxy:
+        assert (await driver.call("connect", url=proxy.url(), tokens=[f"user-{user}"], **FAST))["ok"]
+        assert (await driver.call("wait_status", status="open", timeout=10))["ok"]
+        assert (await driver.call("listen", event="said"))["ok"]
+        await driver.call("request", action="health", payload={})
+        await push(served, user, ["live"])
+        [first] = await said(driver, 1)
+        async with proxy.held():
+            await offline(driver)
+            await push(served, user, [f"gone {n}" for n in range(310)])
+        state = await reconnected(driver, recovered=False)
+        await push(served, user, ["after"])
+        received = await said(driver, 2)
+
+    epoch = first["stream"]["epoch"]
+    assert state["resyncs"] == [
+        [{"name": f"~user:{user}", "epoch": epoch, "offset": 311, "reason": "expired"}]
+    ]
+    assert [event["payload"]["text"] for event in received] == ["live", "after"]
+    assert received[1]["stream"]["offset"] == 312
+
+
+async def test_a_group_joined_again_before_the_resume_is_recovered(driver: Driver, served: Server) -> None:
+    user = user_of(1070, driver, served)
+    group = f"resumed-{user}"
+    join = {"action": "join", "payload": {"group": group}}
+    async with Proxy(served.port) as proxy:
+        assert (
+            await driver.call("connect", url=proxy.url(), tokens=[f"user-{user}"], rejoin=[join], **FAST)
+        )["ok"]
+        assert (await driver.call("wait_status", status="open", timeout=10))["ok"]
+        assert (await driver.call("listen", event="said"))["ok"]
+        await driver.call("request", **join)
+        await asyncio.to_thread(served.push, "group", group, "live")
+        await said(driver, 1)
+        async with proxy.held():
+            await offline(driver)
+            for n in range(5):
+                await asyncio.to_thread(served.push, "group", group, f"missed {n}")
+        state = await reconnected(driver)
+        received = await said(driver, 6)
+
+    assert [event["payload"]["text"] for event in received] == ["live"] + [f"missed {n}" for n in range(5)]
+    assert [event["stream"]["name"] for event in received] == [group] * 6
+    assert state["resyncs"] == []
