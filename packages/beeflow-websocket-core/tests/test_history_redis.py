@@ -185,3 +185,21 @@ async def test_a_kick_s_mark_refuses_a_resume_across_it_and_is_never_sent(client
 
     assert (await history.read("~user:5", first.position.epoch, 1)).reason == "kicked"
     assert (await history.read("~user:5", first.position.epoch, 2)).events == [later]
+
+
+async def test_events_kept_while_a_process_was_not_subscribed_reach_its_connections_when_it_is_back(
+    nodes: tuple[Node, Node], client: redis.Redis
+) -> None:
+    here, there = nodes
+    member = there.client(5)
+    await member.open()
+    await here.engine.send_to_group("~user:5", note(1))
+    await received(member, 1)
+    assert here.engine.history is not None
+    await here.engine.history.append("~user:5", note(2))  # kept, never heard: as while unsubscribed
+    await client.client_kill_filter(_type="pubsub")  # the processes' subscriptions drop, and come back
+    await received(member, 2)
+    await member.close()
+
+    assert offsets(member) == [1, 2]
+    assert member.closed_with is None

@@ -137,19 +137,35 @@ class ConnectionStreams:
             elif verdict is not Admission.DUPLICATE:
                 self._act(stream, verdict)
 
-    def _act(self, stream: str, verdict: Admission) -> None:
+    def recheck(self) -> None:
+        """Read each followed stream's history after its last offset: events may have gone unheard.
+
+        For the moments delivery could not be trusted (the process's Redis subscription was lost and
+        is back): what the streams kept meanwhile is written now, in order, or the connection is
+        closed with 4410 when it is gone.
+        """
+        for stream in self._cursor.streams():
+            self._act(stream, Admission.GAP, always=True)
+
+    def _act(self, stream: str, verdict: Admission, *, always: bool = False) -> None:
         if verdict is Admission.GAP:
             if stream not in self._fills:
-                self._fills[stream] = asyncio.get_running_loop().create_task(self._fill(stream))
+                fill = self._fill(stream, always=always)
+                self._fills[stream] = asyncio.get_running_loop().create_task(fill)
         elif verdict is Admission.LOST:
             self._lost(stream, "its history was lost")
 
-    async def _fill(self, stream: str) -> None:
-        """Fill the gap in ``stream`` from the history, once the events on their way had time to arrive."""
+    async def _fill(self, stream: str, *, always: bool = False) -> None:
+        """Fill the gap in ``stream`` from the history, once the events on their way had time to arrive.
+
+        ``always``: read the history even without a known gap (:meth:`recheck`).
+        """
         try:
             await asyncio.sleep(GAP_WAIT)
             track = self._cursor.track(stream)
-            if track is None or track.epoch is None or (track.held is None and not track.ahead):
+            if track is None or track.epoch is None:
+                return
+            if not always and track.held is None and not track.ahead:
                 return  # closed by itself
             self._cursor.hold(stream)
             epoch = track.epoch

@@ -372,6 +372,11 @@ class ConnectionDispatcher:
         if event.skip != self.context.websocket_id:
             self._outbox.post(event)
 
+    def recheck_streams(self) -> None:
+        """Read what this connection's streams kept since its last event of each (events may be unheard)."""
+        if self._streams is not None and self.protocol.open:
+            self._streams.recheck()
+
     def _admit(self, event: OutboundEvent) -> bool:
         """Whether to write an event of a stream now (see :class:`ConnectionStreams`)."""
         streams = self._streams

@@ -97,6 +97,11 @@ class LocalConnections:
             else:
                 dispatcher.post(event)
 
+    def recheck_streams(self) -> None:
+        """Have every connection here read what its streams kept that it may not have heard."""
+        for dispatcher in list(self._dispatchers.values()):
+            dispatcher.recheck_streams()
+
     def post_to_group(self, group: str, event: OutboundEvent) -> None:
         """Queue ``event`` for every connection here in ``group``, never waiting for any of them."""
         self.post_to_connections(self.members(group), event)

@@ -12,7 +12,9 @@ When Redis is unreachable, publishing raises
 subscriber keeps reconnecting (every half second at most); once Redis is back, it subscribes to every
 channel it needs again and delivery resumes by itself. Connections of this process keep reaching
 each other throughout. Redis pub/sub does not store messages: an event published in the moment after
-Redis returns, before another process has subscribed again, does not reach that process.
+Redis returns, before another process has subscribed again, does not reach that process, unless its
+stream keeps a history: then every v1 connection of the process reads what its streams sent
+meanwhile once the subscription is back.
 """
 
 from __future__ import annotations
@@ -254,6 +256,9 @@ class RedisDelivery:
                     logger.warning(
                         "Redis at %s is reachable again; delivery between processes resumed", self.url
                     )
+                    # Events kept while this process was not subscribed were not heard: each
+                    # connection reads what its streams sent meanwhile from their histories.
+                    self.local.recheck_streams()
                 failures = 0
                 while True:
                     message = await pubsub.get_message(timeout=_POLL_TIMEOUT)

@@ -103,6 +103,10 @@ class StreamCursor:
     def __init__(self) -> None:
         self._tracks: dict[str, Track] = {}
 
+    def streams(self) -> list[str]:
+        """The streams followed, by name."""
+        return list(self._tracks)
+
     def track(self, stream: str) -> Track | None:
         """How the connection has seen ``stream``, if at all."""
         return self._tracks.get(stream)
