@@ -79,7 +79,7 @@ def _rejoining(requests: list[dict[str, Any]]) -> Callable[[Client], Awaitable[N
 
     async def rejoin(client: Client) -> None:
         for made in requests:
-            await client.request(made["action"], made["payload"])
+            await client.request(made["action"], made.get("payload"))
 
     return rejoin
 

@@ -2,9 +2,9 @@
 
 The network between client and server is a TCP proxy the test cuts (testkit/proxy.py): the client
 sees a lost connection, as on a real network, and the server a peer that vanished. Events are pushed
-to the user from outside, over HTTP, while the client is away. The sites keep 300 events per stream,
-in memory (one process per adapter here). Each case connects as a user of its own for each client
-and adapter, so that its stream starts at offset 1.
+to the user or a group from outside, over HTTP, while the client is away. The sites keep 300 events
+per stream, in memory (one process per adapter here). Each case connects as a user of its own for
+each client and adapter, so that its stream starts at offset 1.
 """
 
 import asyncio
@@ -48,9 +48,22 @@ async def reconnected(driver: Driver, recovered: object = True) -> dict[str, Any
             await asyncio.sleep(0.05)
 
 
-async def push(served: Server, user: int, texts: list[str]) -> None:
-    for text in texts:
-        await asyncio.to_thread(served.push, "user", str(user), text)
+async def push(served: Server, recipient: str, to: str, texts: list[str]) -> None:
+    """Push ``said`` events over HTTP, in order, from a thread (300 take a moment)."""
+
+    def each() -> None:
+        for text in texts:
+            served.push(recipient, to, text)
+
+    await asyncio.to_thread(each)
+
+
+async def listening(driver: Driver, url: str, user: int, **options: Any) -> None:
+    """The client is open as ``user``, listens to ``said``, and is in its user's stream."""
+    assert (await driver.call("connect", url=url, tokens=[f"user-{user}"], **FAST, **options))["ok"]
+    assert (await driver.call("wait_status", status="open", timeout=10))["ok"]
+    assert (await driver.call("listen", event="said"))["ok"]
+    await driver.call("request", action="health", payload={})  # a round trip: the connection is served
 
 
 async def offline(driver: Driver) -> None:
@@ -61,17 +74,16 @@ async def offline(driver: Driver) -> None:
 async def test_a_client_away_gets_exactly_what_it_missed_in_order(driver: Driver, served: Server) -> None:
     user = user_of(1010, driver, served)
     async with Proxy(served.port) as proxy:
-        assert (await driver.call("connect", url=proxy.url(), tokens=[f"user-{user}"], **FAST))["ok"]
-        assert (await driver.call("wait_status", status="open", timeout=10))["ok"]
-        assert (await driver.call("listen", event="said"))["ok"]
-        await driver.call("request", action="health", payload={})  # served: in its user's stream
-        await push(served, user, [f"live {n}" for n in range(3)])
+        await listening(driver, proxy.url(), user)
+        await push(served, "user", str(user), [f"live {n}" for n in range(3)])
         await said(driver, 3)
         async with proxy.held():
             await offline(driver)
-            await push(served, user, [f"missed {n}" for n in range(20)])
+            await push(served, "user", str(user), [f"missed {n}" for n in range(20)])
         state = await reconnected(driver)
-        received = await said(driver, 23)
+        await said(driver, 23)
+        await asyncio.sleep(0.2)  # time for a repeat to show
+        received = (await driver.call("received", event="said"))["events"]
 
     texts = [event["payload"]["text"] for event in received]
     assert texts == [f"live {n}" for n in range(3)] + [f"missed {n}" for n in range(20)]
@@ -85,25 +97,23 @@ async def test_more_than_the_server_keeps_is_a_resync_and_live_events_go_on(
 ) -> None:
     user = user_of(1040, driver, served)
     async with Proxy(served.port) as proxy:
-        assert (await driver.call("connect", url=proxy.url(), tokens=[f"user-{user}"], **FAST))["ok"]
-        assert (await driver.call("wait_status", status="open", timeout=10))["ok"]
-        assert (await driver.call("listen", event="said"))["ok"]
-        await driver.call("request", action="health", payload={})
-        await push(served, user, ["live"])
-        [first] = await said(driver, 1)
+        await listening(driver, proxy.url(), user)
+        await push(served, "user", str(user), [f"live {n}" for n in range(3)])
+        await said(driver, 3)
         async with proxy.held():
             await offline(driver)
-            await push(served, user, [f"gone {n}" for n in range(310)])
+            await push(served, "user", str(user), [f"gone {n}" for n in range(310)])
         state = await reconnected(driver, recovered=False)
-        await push(served, user, ["after"])
-        received = await said(driver, 2)
+        await push(served, "user", str(user), ["after"])
+        received = await said(driver, 4)
 
-    epoch = first["stream"]["epoch"]
+    epoch = received[0]["stream"]["epoch"]
     assert state["resyncs"] == [
-        [{"name": f"~user:{user}", "epoch": epoch, "offset": 311, "reason": "expired"}]
+        [{"name": f"~user:{user}", "epoch": epoch, "offset": 313, "reason": "expired"}]
     ]
-    assert [event["payload"]["text"] for event in received] == ["live", "after"]
-    assert received[1]["stream"]["offset"] == 312
+    assert [event["payload"]["text"] for event in received] == [f"live {n}" for n in range(3)] + ["after"]
+    assert received[3]["stream"] == {"name": f"~user:{user}", "epoch": epoch, "offset": 314}
+    assert state["positions"][f"~user:{user}"] == {"epoch": epoch, "offset": 313}
 
 
 async def test_a_group_joined_again_before_the_resume_is_recovered(driver: Driver, served: Server) -> None:
@@ -111,18 +121,13 @@ async def test_a_group_joined_again_before_the_resume_is_recovered(driver: Drive
     group = f"resumed-{user}"
     join = {"action": "join", "payload": {"group": group}}
     async with Proxy(served.port) as proxy:
-        assert (
-            await driver.call("connect", url=proxy.url(), tokens=[f"user-{user}"], rejoin=[join], **FAST)
-        )["ok"]
-        assert (await driver.call("wait_status", status="open", timeout=10))["ok"]
-        assert (await driver.call("listen", event="said"))["ok"]
+        await listening(driver, proxy.url(), user, rejoin=[join])
         await driver.call("request", **join)
-        await asyncio.to_thread(served.push, "group", group, "live")
+        await push(served, "group", group, ["live"])
         await said(driver, 1)
         async with proxy.held():
             await offline(driver)
-            for n in range(5):
-                await asyncio.to_thread(served.push, "group", group, f"missed {n}")
+            await push(served, "group", group, [f"missed {n}" for n in range(5)])
         state = await reconnected(driver)
         received = await said(driver, 6)
 

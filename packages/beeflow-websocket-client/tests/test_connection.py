@@ -27,6 +27,7 @@ from beeflow_websocket.client import (
     ProtocolMismatch,
     ReceivedEvent,
     RequestTimeout,
+    Status,
     connect,
 )
 
@@ -366,3 +367,253 @@ async def test_streams_a_resume_cannot_recover_are_handed_to_on_resync_needed() 
     assert client.recovered is False
     assert resyncs == [[LostStream("~user:1", "f", 7, "epoch_changed")]]
     assert client.positions["~user:1"] == Position("~user:1", "f", 7)
+
+
+def problem_frame(seq: int, req_id: str, **members: Any) -> str:
+    return frame(seq, req_id, True, type="about:blank", title="Unavailable", **members)
+
+
+class Heard:
+    """A ``said`` listener: the texts it heard, and a wait for the n-th."""
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self._changed = asyncio.Event()
+
+    def __call__(self, event: ReceivedEvent) -> None:
+        self.texts.append(event.payload["text"])
+        self._changed.set()
+
+    async def reach(self, count: int) -> None:
+        async with asyncio.timeout(5):
+            while len(self.texts) < count:
+                self._changed.clear()
+                await self._changed.wait()
+
+
+async def test_a_rejoin_s_own_copy_hides_no_missed_event_and_a_replay_of_another_request_is_a_push() -> None:
+    async def joined_ahead(connection: ServerConnection, seen: Scripted) -> None:
+        if seen.connections == 1:
+            await connection.send(event_frame(1, "one", 1))
+            await connection.recv()
+            await connection.close(1011, "restarting")
+            return
+        seq = 0
+        async for message in connection:
+            request = json.loads(message)
+            seen.received.append(request)
+            seq += 1
+            if request["action"] == "join":  # the join says so to the user's stream: offset 4, its own copy
+                stream = {"name": "~user:1", "epoch": "e", "offset": 4}
+                addressed = {"event": "said", "recipient": "user", "recipient_id": "1"}
+                joined = frame(
+                    seq, request["req_id"], True, stream=stream, **addressed, payload={"text": "joined"}
+                )
+                await connection.send(joined)
+                continue
+            replayed = json.loads(event_frame(seq, "two, of an old request", 2))
+            await connection.send(json.dumps({**replayed, "req_id": "an-old-request"}))
+            seq += 1
+            await connection.send(event_frame(seq, "three", 3))
+            seq += 1
+            await connection.send(frame(seq, request["req_id"], True, event="beeflow.complete", payload={}))
+            seq += 1
+            await connection.send(event_frame(seq, "five", 5))
+
+    heard = Heard()
+    async with scripted(joined_ahead) as server:
+        joins: list[list[ReceivedEvent]] = []
+
+        async def rejoin(client: Client) -> None:
+            joins.append(await client.request("join", {"group": "room"}))
+
+        client = Client(server.url, before_resume=rejoin, **FAST)
+        client.on("said", heard)
+        async with client:
+            await heard.reach(1)
+            with pytest.raises(ConnectionLost):
+                await client.request("hold on")
+            await heard.reach(4)
+
+    assert [[event.payload for event in events] for events in joins] == [[{"text": "joined"}]]
+    assert heard.texts == ["one", "two, of an old request", "three", "five"]
+    assert client.positions == {"~user:1": Position("~user:1", "e", 5)}
+    assert client.recovered is True
+
+
+async def test_requests_made_offline_go_right_after_the_resume_is_sent() -> None:
+    async def answers_the_resume_last(connection: ServerConnection, seen: Scripted) -> None:
+        if seen.connections == 1:
+            await connection.send(event_frame(1, "one", 1))
+            await connection.recv()
+            await connection.close(1011, "restarting")
+            return
+        resume = json.loads(await connection.recv())
+        later = json.loads(await connection.recv())  # the resume is not answered yet
+        seen.received += [resume, later]
+        await connection.send(frame(1, later["req_id"], True, event="done", payload={}))
+        await connection.send(event_frame(2, "two", 2))
+        await connection.send(frame(3, resume["req_id"], True, event="beeflow.complete", payload={}))
+        await connection.wait_closed()
+
+    heard = Heard()
+    async with scripted(answers_the_resume_last) as server:
+        client = Client(server.url, **FAST)
+        client.on("said", heard)
+        async with client:
+            await heard.reach(1)
+            with pytest.raises(ConnectionLost):
+                await client.request("hold on")
+            await asyncio.wait_for(client.request("later"), 5)
+            await heard.reach(2)
+
+    assert [request["action"] for request in server.received] == ["beeflow.resume", "later"]
+    assert heard.texts == ["one", "two"]
+
+
+async def test_a_failed_resume_hands_over_what_came_keeps_the_positions_and_the_next_reconnect_resumes() -> (
+    None
+):
+    async def fails_then_resumes(connection: ServerConnection, seen: Scripted) -> None:
+        if seen.connections == 1:
+            await connection.send(event_frame(1, "one", 1))
+            await connection.send(event_frame(2, "two", 2))
+            await connection.recv()
+            await connection.close(1011, "restarting")
+            return
+        if seen.connections == 2:
+            await connection.send(event_frame(1, "four, live", 4))
+            request = json.loads(await connection.recv())
+            seen.received.append(request)
+            await connection.send(event_frame(2, "three, replayed", 3))
+            await connection.send(
+                problem_frame(3, request["req_id"], status=503, code="delivery_unavailable")
+            )
+            await asyncio.sleep(0.1)
+            await connection.close(4410, "missed stream events: resume")
+            return
+        request = json.loads(await connection.recv())
+        seen.received.append(request)
+        await connection.send(frame(1, request["req_id"], True, event="beeflow.complete", payload={}))
+        await connection.send(event_frame(2, "five, live", 5))
+        await connection.wait_closed()
+
+    heard = Heard()
+    problems: list[tuple[str, bool | None]] = []
+    async with scripted(fails_then_resumes) as server:
+
+        def problem(error: ProblemError) -> None:
+            problems.append((error.code, client.recovered))
+
+        client = Client(server.url, on_problem=problem, **FAST)
+        client.on("said", heard)
+        async with client:
+            await heard.reach(2)
+            with pytest.raises(ConnectionLost):
+                await client.request("hold on")
+            await heard.reach(5)
+
+    assert problems == [("delivery_unavailable", False)]
+    assert heard.texts == ["one", "two", "three, replayed", "four, live", "five, live"]
+    assert client.recovered is True
+    assert [request["payload"]["streams"] for request in server.received] == [
+        [{"name": "~user:1", "epoch": "e", "offset": 2}],
+        [{"name": "~user:1", "epoch": "e", "offset": 4}],
+    ]
+
+
+async def test_a_connection_lost_during_the_resume_hands_over_what_came_and_resumes_again(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def drops_the_resume(connection: ServerConnection, seen: Scripted) -> None:
+        if seen.connections == 1:
+            await connection.send(event_frame(1, "one", 1))
+            await connection.recv()
+            await connection.close(1011, "restarting")
+            return
+        request = json.loads(await connection.recv())
+        seen.received.append(request)
+        if seen.connections == 2:
+            await connection.send(event_frame(1, "three, live", 3))
+            await connection.send(event_frame(2, "two, replayed", 2))
+            await connection.close(1011, "restarting")  # before beeflow.complete
+            return
+        await connection.send(frame(1, request["req_id"], True, event="beeflow.complete", payload={}))
+        await connection.send(event_frame(2, "four, live", 4))
+        await connection.wait_closed()
+
+    heard = Heard()
+    async with scripted(drops_the_resume) as server:
+        client = Client(server.url, **FAST)
+        client.on("said", heard)
+        async with client:
+            await heard.reach(1)
+            with pytest.raises(ConnectionLost):
+                await client.request("hold on")
+            await heard.reach(4)
+
+    assert heard.texts == ["one", "two, replayed", "three, live", "four, live"]
+    assert client.recovered is True
+    assert "the streams could not be resumed: the connection closed (1011)" in caplog.messages
+    assert [request["payload"]["streams"][0]["offset"] for request in server.received] == [1, 3]
+
+
+async def test_before_resume_runs_on_reconnects_only_and_without_positions_no_resume_is_sent() -> None:
+    async def close_first(connection: ServerConnection, seen: Scripted) -> None:
+        if seen.connections == 1:
+            await connection.recv()
+            await connection.close(1011, "restarting")
+        else:
+            await answer_each(connection, seen)
+
+    async with scripted(close_first) as server:
+        calls: list[Status] = []
+
+        async def rejoin(client: Client) -> None:
+            calls.append(client.status)
+            await client.request("join", {"group": "room"})
+
+        client = Client(server.url, before_resume=rejoin, **FAST)
+        async with client:
+            assert calls == []
+            with pytest.raises(ConnectionLost):
+                await client.request("hold on")
+            await asyncio.wait_for(client.request("later"), 5)
+
+    assert calls == ["open"]
+    assert [request["action"] for request in server.received] == ["join", "later"]
+    assert client.recovered is None
+    assert client.positions == {}
+
+
+async def test_a_failing_before_resume_is_logged_and_the_streams_are_resumed_all_the_same(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    async def resumes(connection: ServerConnection, seen: Scripted) -> None:
+        if seen.connections == 1:
+            await connection.send(event_frame(1, "one", 1))
+            await connection.recv()
+            await connection.close(1011, "restarting")
+            return
+        request = json.loads(await connection.recv())
+        seen.received.append(request)
+        await connection.send(frame(1, request["req_id"], True, event="beeflow.complete", payload={}))
+        await connection.send(event_frame(2, "two", 2))
+        await connection.wait_closed()
+
+    async def broken(client: Client) -> None:
+        raise RuntimeError("the application's own bug")
+
+    heard = Heard()
+    async with scripted(resumes) as server:
+        client = Client(server.url, before_resume=broken, **FAST)
+        client.on("said", heard)
+        async with client:
+            await heard.reach(1)
+            with pytest.raises(ConnectionLost):
+                await client.request("hold on")
+            await heard.reach(2)
+
+    assert [request["action"] for request in server.received] == ["beeflow.resume"]
+    assert "before_resume failed; the streams are resumed all the same" in caplog.messages
+    assert client.recovered is True

@@ -66,3 +66,28 @@ def test_lost_streams_set_their_positions_and_one_without_an_epoch_is_not_resume
     ]
     assert positions.resumable() == [at(9, epoch="new")]
     assert at(9, epoch="new").wire() == {"name": "~user:1", "epoch": "new", "offset": 9}
+
+
+def test_a_request_s_own_copy_during_a_resume_counts_once_the_missed_events_before_it_are_out() -> None:
+    positions: Positions[str] = Positions()
+    positions.judge(at(1), "u1")
+    positions.hold()
+    positions.passed(at(4))  # the re-join's own copy, ahead of the missed events
+    assert positions.snapshot() == {"~user:1": at(1)}
+    for position, item in ((at(2), "u2"), (at(3), "u3"), (at(4), "u4 replayed"), (at(5), "u5")):
+        positions.judge(position, item)
+
+    assert positions.release() == ["u2", "u3", "u5"]
+    assert positions.snapshot() == {"~user:1": at(5)}
+
+
+def test_a_stream_whose_epoch_changed_during_a_resume_goes_on_in_the_order_the_epochs_came() -> None:
+    positions: Positions[str] = Positions()
+    positions.judge(at(7), "old 7")
+    positions.hold()
+    for position, item in ((at(8), "old 8"), (at(2, epoch="new"), "new 2"), (at(1, epoch="new"), "new 1")):
+        positions.judge(position, item)
+
+    assert positions.release() == ["old 8", "new 1", "new 2"]
+    assert positions.release() == []
+    assert positions.snapshot() == {"~user:1": at(2, epoch="new")}

@@ -11,7 +11,9 @@ Events of streams that keep a history carry their position; the client keeps the
 stream (:mod:`~beeflow_websocket.client.positions`) and, on every reconnect, first lets the
 application re-join its groups (``before_resume``), then sends ``beeflow.resume``: what the streams
 sent meanwhile arrives once and in order, or ``on_resync_needed`` names the streams to reload.
-Requests made meanwhile wait until then.
+Requests made before the resume is sent wait for it, so that none runs before the groups it may
+rely on are joined again; the close code 4410 (the server could not fill a gap) is a loss like any
+other, followed by a reconnect and a resume.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import asyncio
 import contextlib
 import contextvars
 import enum
+import itertools
 import json
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Iterable, Mapping
@@ -69,9 +72,10 @@ type Payload = Mapping[str, Any] | None
 
 TERMINAL_CLOSE_CODES: Final = frozenset({1008, 4401, 4403, 4409})
 """Close codes after which reconnecting cannot help: policy violation, authentication or
-authorisation refused, kicked. The client closes for good instead of retrying."""
+authorisation refused, kicked. The client closes for good instead of retrying. Not among them:
+4410 (missed stream events), after which a reconnect and a resume is exactly what helps."""
 
-_RESUMING: Final = contextvars.ContextVar("beeflow_websocket.client.resuming", default=False)
+_REJOINING: Final = contextvars.ContextVar("beeflow_websocket.client.rejoining", default=False)
 """Set in the task that re-joins groups and resumes: its requests go out while others wait."""
 
 _CLOSE_TIMEOUT: Final = 2.0
@@ -107,13 +111,14 @@ class Client:
         connect_timeout: Seconds a connection attempt may take before it is abandoned.
         queue_limit: How many requests may wait while offline.
         on_gap: Called with the expected and the received ``seq`` when frames went missing.
-        on_problem: Called with each problem that ends no request (an unreadable frame's, a
-            ``final: false`` one); by default they are logged at WARNING.
+        on_problem: Called with each problem that ends no request of the application (an unreadable
+            frame's, a ``final: false`` one, a failed resume's); by default they are logged at WARNING.
         max_size: The largest frame accepted, in bytes; ``None``: any.
         before_resume: Awaited on every reconnect before the client resumes its streams, with the
             client: re-join the groups here (with the same requests that joined them), since a
             resume recovers only the streams the new connection is in. Its requests go out at once;
-            the application's other requests wait until the resume has ended.
+            the application's other requests wait until ``beeflow.resume`` is sent. When it fails,
+            the failure is logged and the resume follows all the same.
         on_resync_needed: Called with the streams a resume could not recover (:class:`LostStream`):
             reload what they show; the client goes on from the position each names.
     """
@@ -166,9 +171,10 @@ class Client:
         self._on_resync_needed = on_resync_needed
         self._positions: Positions[ReceivedEvent] = Positions()
         self._opened_before = False
-        self._resuming = False
+        self._gate: ClientConnection | None = None  # the connection whose requests wait for its resume
         self.recovered: bool | None = None
-        """Whether the last resume recovered every stream; ``None`` before any."""
+        """Whether the last resume recovered every stream (``False`` when some must be reloaded,
+        see ``on_resync_needed``, or the resume failed); ``None`` before any."""
 
     @property
     def positions(self) -> dict[str, Position]:
@@ -293,11 +299,12 @@ class Client:
             heartbeat = self._spawn(keep_alive(socket, self._heartbeat, lambda: self._received_at, ping))
         self._set_status("open")
         reconnect, self._opened_before = self._opened_before, True
-        if reconnect and (self._before_resume is not None or self._positions.resumable()):
-            self._resuming = True
-            if self._positions.resumable():
+        positions = self._positions.resumable()
+        if reconnect and (self._before_resume is not None or positions):
+            self._gate = socket
+            if positions:
                 self._positions.hold()  # from the first frame: a live event must not pass a missed one
-            self._spawn(self._resume())
+            self._spawn(self._resume(socket, positions))
         else:
             for pending in self._requests.waiting():
                 await self._send(pending)  # if the connection went meanwhile, the reader fails them
@@ -308,10 +315,12 @@ class Client:
             pass
         finally:
             self._socket = None
+            self._gate = None
             if heartbeat is not None:
                 heartbeat.cancel()
             self.close_code = socket.close_code
             self._requests.lose(ConnectionLost(f"the connection closed ({socket.close_code})"))
+            self._hand_over_held()  # a resume cut short: what came is the application's all the same
         if socket.close_code in TERMINAL_CLOSE_CODES:
             code, reason = socket.close_code, socket.close_reason
             said = f"{code}: {reason}" if reason else str(code)
@@ -373,49 +382,81 @@ class Client:
         for listener in (*self._listeners.get(event.event, ()), *self._listeners.get("*", ())):
             self._call(listener, event)
 
-    async def _resume(self) -> None:
-        """After a reconnect: re-join (``before_resume``), resume the streams, then let requests go.
+    async def _resume(self, socket: ClientConnection, positions: list[Position]) -> None:
+        """After a reconnect: re-join (``before_resume``), send ``beeflow.resume``, then let requests go.
 
-        Runs beside the reader, which must read the answers; requests made meanwhile wait, so that
-        none runs before the groups it may rely on are joined again.
+        Runs beside the reader, which must read the answers. Positioned events are held from the
+        open until the resume has ended; requests made meanwhile wait only until it is sent.
         """
-        _RESUMING.set(True)
+        rejoining = _REJOINING.set(True)
         try:
             if self._before_resume is not None:
                 try:
                     await self._before_resume(self)
                 except Exception:
-                    logger.warning("before_resume failed; resuming the streams all the same", exc_info=True)
-            positions = self._positions.resumable()
-            if positions:
-                await self._resume_streams(positions)
+                    if self._status != "closed":  # closed meanwhile: its requests failed, which says nothing
+                        logger.warning(
+                            "before_resume failed; the streams are resumed all the same", exc_info=True
+                        )
+            resumes: list[Pending] = []
+            for batch in itertools.batched(positions, RESUME_BATCH):
+                if not self._on(socket):
+                    return
+                streams = [position.wire() for position in batch]
+                resumes.append(await self._begin(RESUME_ACTION, {"streams": streams}))
+            if not self._on(socket):
+                return  # lost meanwhile: what was held went out then, and the next connection resumes
         finally:
-            self._resuming = False
-            for event in self._positions.release():
-                self._hear(event)
-            for pending in self._requests.waiting():
-                await self._send(pending)
+            _REJOINING.reset(rejoining)
+            if self._gate is socket:
+                self._gate = None
+        for pending in self._requests.waiting():
+            await self._send(pending)  # after beeflow.resume: its events come first
+        if resumes:
+            await self._resumed(socket, resumes)
 
-    async def _resume_streams(self, positions: list[Position]) -> None:
-        """Send ``beeflow.resume`` in batches the server takes; set :attr:`recovered`; report lost streams."""
+    def _on(self, socket: ClientConnection) -> bool:
+        """Whether ``socket`` is still the client's connection (the client neither lost it nor closed)."""
+        return self._socket is socket and self._status != "closed"
+
+    async def _resumed(self, socket: ClientConnection, resumes: list[Pending]) -> None:
+        """Await the resume's end: set :attr:`recovered`, report lost streams, hand out what was held."""
         lost: list[LostStream] = []
-        whole = True
-        for start in range(0, len(positions), RESUME_BATCH):
-            batch = positions[start : start + RESUME_BATCH]
+        failures: list[ClientError] = []
+        for pending in resumes:
             try:
-                await self.request(RESUME_ACTION, {"streams": [position.wire() for position in batch]})
+                await self._answer(pending, self._request_timeout)
             except ProblemError as problem:
-                if problem.code != UNRECOVERABLE_POSITION:
-                    whole = False
-                    logger.warning("the streams could not be resumed: %s", problem)
-                    continue
-                lost += self._positions.lost(problem.problem.get("streams") or ())
+                if problem.code == UNRECOVERABLE_POSITION:
+                    lost += self._positions.lost(problem.problem.get("streams") or ())
+                else:
+                    failures.append(problem)
             except ClientError as error:
-                whole = False
-                logger.warning("the streams could not be resumed: %s", error)
-        self.recovered = whole and not lost
+                failures.append(error)
+        if self._status == "closed":
+            return
+        self.recovered = not lost and not failures
+        for failure in failures:
+            self._report(failure)
         if lost and self._on_resync_needed is not None:
             self._call(self._on_resync_needed, lost)
+        if self._on(socket):
+            self._hand_over_held()
+
+    def _hand_over_held(self) -> None:
+        """Stop holding positioned events: each stream's to the listeners, in offset order, once."""
+        held = self._positions.release()
+        if self._status == "closed":
+            return
+        for event in held:
+            self._hear(event)
+
+    def _report(self, failure: ClientError) -> None:
+        """A resume failed (its positions stay, and the next reconnect resumes again): say so."""
+        if isinstance(failure, ProblemError) and self._on_problem is not None:
+            self._call(self._on_problem, failure)
+        else:
+            logger.warning("the streams could not be resumed: %s", failure)
 
     async def _renew(self) -> None:
         """The server says the token expires soon: send a fresh one (``beeflow.refresh``).
@@ -474,19 +515,7 @@ class Client:
             ClientClosed: The client is closed.
         """
         limit = self._request_timeout if isinstance(timeout, _Default) else timeout
-        pending = await self._begin(action, payload)
-        events: list[ReceivedEvent] = []
-        try:
-            async with asyncio.timeout(limit):
-                while (event := await pending.next()) is not None:
-                    events.append(event)
-        except TimeoutError:
-            self._give_up(pending)
-            raise RequestTimeout(f"{action!r} had no answer within {limit} s") from None
-        except asyncio.CancelledError:
-            self._give_up(pending)
-            raise
-        return events
+        return await self._answer(await self._begin(action, payload), limit)
 
     async def stream(self, action: str, payload: Payload = None) -> AsyncIterator[ReceivedEvent]:
         """Send a request and yield its events as they arrive, until its terminal frame.
@@ -501,11 +530,27 @@ class Client:
         finally:
             self._give_up(pending)
 
+    async def _answer(self, pending: Pending, limit: float | None) -> list[ReceivedEvent]:
+        """The events of a request begun, once its terminal frame has arrived (see :meth:`request`)."""
+        events: list[ReceivedEvent] = []
+        try:
+            async with asyncio.timeout(limit):
+                while (event := await pending.next()) is not None:
+                    events.append(event)
+        except TimeoutError:
+            self._give_up(pending)
+            action = pending.envelope["action"]
+            raise RequestTimeout(f"{action!r} had no answer within {limit} s") from None
+        except asyncio.CancelledError:
+            self._give_up(pending)
+            raise
+        return events
+
     async def _begin(self, action: str, payload: Payload) -> Pending:
         if self._status == "closed":
             raise ClientClosed("the client is closed") from self.closed_because
         pending = Pending(envelope(action, json_object(payload)))
-        online = self._socket is not None and (not self._resuming or _RESUMING.get())
+        online = self._socket is not None and (self._gate is None or _REJOINING.get())
         self._requests.add(pending, online=online)
         if online:
             await self._send(pending)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 __all__ = ["LostStream", "Position", "Positions", "position_of"]
 
@@ -57,12 +57,19 @@ def _after(kept: Position | None, position: Position) -> bool:
     return kept is None or kept.epoch != position.epoch or position.offset > kept.offset
 
 
+class _Held[T](NamedTuple):
+    """An event held during a resume; ``item`` is ``None`` when it went to a request (its offset counts)."""
+
+    position: Position
+    item: T | None
+
+
 class Positions[T]:
     """The last position handed to the application per stream, and the events held during a resume."""
 
     def __init__(self) -> None:
         self._kept: dict[str, Position] = {}
-        self._held: list[tuple[Position, T]] | None = None
+        self._held: dict[str, list[_Held[T]]] | None = None
 
     @property
     def holding(self) -> bool:
@@ -78,19 +85,22 @@ class Positions[T]:
         return [position for position in self._kept.values() if position.epoch]
 
     def judge(self, position: Position, item: T) -> Literal["deliver", "duplicate", "held"]:
-        """What becomes of an event at ``position`` from elsewhere; a delivered one moves the stream on."""
+        """What becomes of an event at ``position`` for the listeners; a delivered one moves the stream on."""
         if self._held is not None:
-            self._held.append((position, item))
+            self._hold(position, item)
             return "held"
-        if not _after(self._kept.get(position.name), position):
-            return "duplicate"
-        self._kept[position.name] = position
-        return "deliver"
+        return "deliver" if self._advance(position) else "duplicate"
 
     def passed(self, position: Position) -> None:
-        """An event at ``position`` went to one of the client's own requests: a replay of it is dropped."""
-        if _after(self._kept.get(position.name), position):
-            self._kept[position.name] = position
+        """An event at ``position`` went to one of the client's own requests: a replay of it is dropped.
+
+        During a resume the offset counts only once the missed events before it are released: moving
+        the stream on now would make them look like repeats.
+        """
+        if self._held is not None:
+            self._hold(position, None)
+        else:
+            self._advance(position)
 
     def set(self, position: Position) -> None:
         """Go on from ``position`` (a stream to reload), whatever came before."""
@@ -99,24 +109,25 @@ class Positions[T]:
     def hold(self) -> None:
         """Hold positioned events from now until :meth:`release`."""
         if self._held is None:
-            self._held = []
+            self._held = {}
 
     def release(self) -> list[T]:
         """Stop holding: the held events to deliver, each stream in offset order, without repeats.
 
-        Streams keep the order of their first held event; an event at or before its stream's kept
-        position (delivered live, replayed, or covered by a reload) is dropped.
+        Streams come in the order of their first held event; within one, the epochs in the order they
+        came, then the offsets. An event at or before its stream's kept position (delivered live,
+        replayed twice, passed to a request, or covered by a reload) is dropped.
         """
-        held, self._held = self._held or [], None
-        by_stream: dict[str, list[tuple[Position, T]]] = {}
-        for position, item in held:
-            by_stream.setdefault(position.name, []).append((position, item))
+        held, self._held = self._held or {}, None
         released = []
-        for entries in by_stream.values():
-            entries.sort(key=lambda entry: entry[0].offset)
+        for entries in held.values():
+            epochs: dict[str, int] = {}
+            for entry in entries:
+                epochs.setdefault(entry.position.epoch, len(epochs))
+            # A request's own copy first on a tie: the same offset replayed for the listeners repeats it.
+            entries.sort(key=lambda e: (epochs[e.position.epoch], e.position.offset, e.item is not None))
             for position, item in entries:
-                if _after(self._kept.get(position.name), position):
-                    self._kept[position.name] = position
+                if self._advance(position) and item is not None:
                     released.append(item)
         return released
 
@@ -132,3 +143,14 @@ class Positions[T]:
             self.set(lost)
             found.append(lost)
         return found
+
+    def _hold(self, position: Position, item: T | None) -> None:
+        assert self._held is not None  # noqa: S101 - called while holding only
+        self._held.setdefault(position.name, []).append(_Held(position, item))
+
+    def _advance(self, position: Position) -> bool:
+        """Move the stream on to ``position`` if it comes after where it is; whether it did."""
+        if not _after(self._kept.get(position.name), position):
+            return False
+        self._kept[position.name] = position
+        return True
