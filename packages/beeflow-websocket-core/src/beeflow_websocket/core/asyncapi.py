@@ -26,13 +26,22 @@ from typing import Any, Final, Literal
 from pydantic import BaseModel, JsonValue
 
 from beeflow_websocket.core._asyncapi_annotations import event_model, yielded_events
+from beeflow_websocket.core._asyncapi_reserved import (
+    CANCEL_DOC,
+    CLOSE_CODES,
+    PING_DOC,
+    REFRESH_DOC,
+    RESERVED_EVENTS,
+    RESUME_DOC,
+    RESUME_PAYLOAD,
+    RESUMED,
+    RESUMED_DOC,
+    STREAM,
+)
 from beeflow_websocket.core._asyncapi_schemas import model_schemas
-from beeflow_websocket.core._streams import RESYNC_CLOSE_CODE
 from beeflow_websocket.core.action_registry import ActionRegistryMeta
 from beeflow_websocket.core.event_registry import EventRegistryMeta
-from beeflow_websocket.core.guardrails.expiry import EXPIRING_EVENT, TOKEN_EXPIRED_CLOSE_CODE
-from beeflow_websocket.core.guardrails.kick import KICKED_CLOSE_CODE
-from beeflow_websocket.core.guardrails.limiter import RATE_LIMITED_CLOSE_CODE
+from beeflow_websocket.core.guardrails.expiry import EXPIRING_EVENT
 from beeflow_websocket.core.history.replay import RESUMED_EVENT
 from beeflow_websocket.core.problems import (
     ActionTimeout,
@@ -57,7 +66,6 @@ from beeflow_websocket.core.protocol import (
     REFRESH_ACTION,
     RESUME_ACTION,
 )
-from beeflow_websocket.core.transport import IDLE_CLOSE_CODE, SLOW_CONSUMER_CLOSE_CODE
 
 __all__ = ["ASYNCAPI_VERSION", "asyncapi_document"]
 
@@ -176,7 +184,7 @@ class _Builder:
             "channel": {"$ref": f"#/channels/{CHANNEL}"},
             "title": "Credentials expiring",
             "summary": "Sent token_expiry_notice seconds before the connection's credentials expire.",
-            "description": _REFRESH_DOC,
+            "description": REFRESH_DOC,
             "messages": [self._ref(self.keys[("event", EXPIRING_EVENT)])],
         }
         for recipient in ("user", "group"):
@@ -216,7 +224,7 @@ class _Builder:
                     "server sends event frames and Problem Details (RFC 9457) frames."
                 ),
                 "messages": {key: {"$ref": f"#/components/messages/{key}"} for key in sorted(self.messages)},
-                "x-beeflow-close-codes": _CLOSE_CODES,
+                "x-beeflow-close-codes": CLOSE_CODES,
             }
         }
         document["operations"] = operations
@@ -264,11 +272,11 @@ class _Builder:
 
     def _reserved_events(self) -> None:
         """The protocol's own events: one number in the payload each."""
-        for name, member, kind, meaning, doc in _RESERVED_EVENTS:
+        for name, member, kind, meaning, doc in RESERVED_EVENTS:
             schema = {"type": kind, "minimum": 0, "description": meaning}
             payload = {"type": "object", "required": [member], "properties": {member: schema}}
             self._add("event", name, _message(name, doc, _event_frame(name, payload)))
-        resumed = _message(RESUMED_EVENT, _RESUMED_DOC, _event_frame(RESUMED_EVENT, _RESUMED))
+        resumed = _message(RESUMED_EVENT, RESUMED_DOC, _event_frame(RESUMED_EVENT, RESUMED))
         self._add("event", RESUMED_EVENT, resumed)
 
     def _problem_message(self, problem: type[WebSocketProblem]) -> None:
@@ -351,10 +359,10 @@ class _Builder:
             "additionalProperties": False,
         }
         cancel = self._action_message(
-            CANCEL_ACTION, type("Cancel", (), {"__doc__": _CANCEL_DOC}), cancel_payload
+            CANCEL_ACTION, type("Cancel", (), {"__doc__": CANCEL_DOC}), cancel_payload
         )
         ping = self._action_message(
-            PING_ACTION, type("Ping", (), {"__doc__": _PING_DOC}), {"type": "object", "maxProperties": 0}
+            PING_ACTION, type("Ping", (), {"__doc__": PING_DOC}), {"type": "object", "maxProperties": 0}
         )
         refresh_payload = {
             "type": "object",
@@ -363,10 +371,10 @@ class _Builder:
             "additionalProperties": False,
         }
         refresh = self._action_message(
-            REFRESH_ACTION, type("Refresh", (), {"__doc__": _REFRESH_DOC}), refresh_payload
+            REFRESH_ACTION, type("Refresh", (), {"__doc__": REFRESH_DOC}), refresh_payload
         )
         resume = self._action_message(
-            RESUME_ACTION, type("Resume", (), {"__doc__": _RESUME_DOC}), _RESUME_PAYLOAD
+            RESUME_ACTION, type("Resume", (), {"__doc__": RESUME_DOC}), RESUME_PAYLOAD
         )
         complete = self._ref(self.keys[("event", COMPLETE_EVENT)])
 
@@ -394,20 +402,20 @@ class _Builder:
         return {
             _key(CANCEL_ACTION): operation(
                 cancel,
-                _CANCEL_DOC,
+                CANCEL_DOC,
                 [complete, unknown, invalid],
                 ["unknown_request", "invalid_action_payload"],
             ),
-            _key(PING_ACTION): operation(ping, _PING_DOC, [complete], []),
+            _key(PING_ACTION): operation(ping, PING_DOC, [complete], []),
             _key(REFRESH_ACTION): operation(
                 refresh,
-                _REFRESH_DOC,
+                REFRESH_DOC,
                 [complete, self._ref(self.keys[("problem", TokenRefused.code)]), invalid],
                 ["token_refused", "invalid_action_payload"],
             ),
             _key(RESUME_ACTION): operation(
                 resume,
-                _RESUME_DOC,
+                RESUME_DOC,
                 [
                     self._ref(self.keys[("event", RESUMED_EVENT)]),
                     complete,
@@ -453,7 +461,7 @@ def _event_frame(name: str, payload: Any) -> Json:
                 "description": "Counts the event frames this connection received: 1, 2, 3, without gaps.",
             },
             "final": _FINAL,
-            "stream": _STREAM,
+            "stream": STREAM,
             "event": {"type": "string", "const": name},
             "recipient": {"type": "string", "description": "The recipient it was addressed to."},
             "recipient_id": {"type": "string", "description": "Which one of that recipient."},
@@ -528,121 +536,6 @@ _ACCESS_TOKEN: Final = {
         "(or `access-token` for a client of protocol 0), never the token."
     ),
 }
-_CLOSE_CODES: Final = {
-    str(SLOW_CONSUMER_CLOSE_CODE): {
-        "reconnect": True,
-        "description": "Nothing could be written to the client for slow_consumer_timeout: it is not reading.",
-    },
-    str(IDLE_CLOSE_CODE): {
-        "reconnect": True,
-        "description": "The client sent nothing for idle_timeout; any frame, beeflow.ping too, counts.",
-    },
-    str(KICKED_CLOSE_CODE): {
-        "reconnect": False,
-        "description": "The application disconnected the user, or this connection; do not reconnect.",
-    },
-    str(TOKEN_EXPIRED_CLOSE_CODE): {
-        "reconnect": True,
-        "description": "The connection's credentials expired and were not refreshed (beeflow.refresh); "
-        "connect again with a fresh token.",
-    },
-    str(RESYNC_CLOSE_CODE): {
-        "reconnect": True,
-        "description": "The connection missed events of a stream that can no longer be sent to it; "
-        "reconnect and send beeflow.resume with the last position of each stream.",
-    },
-    str(RATE_LIMITED_CLOSE_CODE): {
-        "reconnect": True,
-        "description": "The client went on asking past rate_limit_budget refusals (429 rate_limited); "
-        "reconnect after a while.",
-    },
-}
-"""The close codes the server closes a connection with, and whether a client should connect again."""
-_RESERVED_EVENTS: Final = (
-    (
-        COMPLETE_EVENT,
-        "events",
-        "integer",
-        "The request's event frames this connection received before this one.",
-        "Protocol v1: ends a request whose last event was written before its action ended, or that "
-        "yielded none; always final: true.",
-    ),
-    (
-        EXPIRING_EVENT,
-        "expires_in",
-        "number",
-        "Seconds until the connection's credentials expire.",
-        "Protocol v1: the connection's credentials expire soon; answer with beeflow.refresh and a "
-        "fresh token, or the connection is closed with 4440 once they have expired (and a grace).",
-    ),
-)
-"""The protocol's own events: name, payload member, its JSON type, what it means, the message's text."""
-_CANCEL_DOC: Final = """Protocol v1: stop a running request of this connection.
-
-Its action is stopped where it waits (its finally blocks run) and it ends with request_cancelled.
-The cancel itself ends with beeflow.complete, or unknown_request when no such request is running."""
-_REFRESH_DOC: Final = """Protocol v1: renew this connection's credentials with a fresh token.
-
-Sent when the server's beeflow.token_expiring event (payload {"expires_in": seconds}) says they
-expire soon. The application checks the token as it checked the first: beeflow.complete when it
-names the same user, token_refused otherwise. A connection not refreshed by its expiry and a grace
-period is closed with 4440."""
-_POSITION: Final = {
-    "name": {"type": "string", "description": "The stream: ~user:<id> for a user's, else the group's name."},
-    "epoch": {"type": "string", "description": "Changes whenever the stream's history is lost."},
-    "offset": {"type": "integer", "minimum": 0, "description": "The event's number in the stream."},
-}
-_STREAM: Final = {
-    "type": "object",
-    "required": ["name", "epoch", "offset"],
-    "properties": _POSITION,
-    "description": (
-        "Protocol v1, when the stream the event was sent to keeps a history (history_size): its place "
-        "there. Offsets of one stream follow each other without gaps; a client keeps the last one of "
-        "each stream to send in beeflow.resume when it reconnects."
-    ),
-}
-_RESUME_PAYLOAD: Final = {
-    "type": "object",
-    "required": ["streams"],
-    "properties": {
-        "streams": {
-            "type": "array",
-            "maxItems": 100,
-            "items": {
-                "type": "object",
-                "required": ["name", "epoch", "offset"],
-                "properties": _POSITION,
-                "additionalProperties": False,
-            },
-            "description": "The last position the client received of each stream it follows.",
-        }
-    },
-    "additionalProperties": False,
-}
-_RESUMED: Final = {
-    "type": "object",
-    "required": ["stream", "epoch", "offset", "replayed"],
-    "properties": {
-        "stream": _POSITION["name"],
-        "epoch": _POSITION["epoch"],
-        "offset": {"type": "integer", "minimum": 0, "description": "The stream's last offset now."},
-        "replayed": {"type": "integer", "minimum": 0, "description": "How many missed events came before."},
-    },
-}
-_RESUMED_DOC: Final = """Protocol v1: a stream of a beeflow.resume is recovered whole.
-
-The events it missed came just before, in offset order, each with its stream position."""
-_RESUME_DOC: Final = """Protocol v1: replay what each stream sent after the client's last position.
-
-Sent first on a new connection by a client that had one. Each stream the connection is in now (its
-user's; the groups it has joined) is recovered whole: its missed events, then beeflow.resumed. A
-stream that cannot be (its history was lost or expired, or the connection is not in it) is listed
-in the unrecoverable_position problem that ends the request, and the client reloads what it shows;
-else the request ends with beeflow.complete."""
-_PING_DOC: Final = """Protocol v1: answered at once with beeflow.complete.
-
-A heartbeat for clients that cannot see WebSocket pings, such as browsers."""
 _DESCRIPTION: Final = """Typed WebSocket actions and events (Beeflow WebSocket).
 
 A client sends an action envelope; the action answers with events, and every error is an RFC 9457
