@@ -284,6 +284,13 @@ def event_frame(seq: int, text: str, offset: int, *, name: str = "~user:1", epoc
     return json.dumps({"msg_id": "m", "seq": seq, "stream": stream, **addressed, "payload": {"text": text}})
 
 
+async def lost_after_one(connection: ServerConnection) -> None:
+    """The first connection: the event at offset 1 of the user's stream, then a loss after a request."""
+    await connection.send(event_frame(1, "one", 1))
+    await connection.recv()  # the test's request, once the event was heard
+    await connection.close(1011, "restarting")
+
+
 async def test_a_reconnect_rejoins_then_resumes_and_hands_each_missed_event_over_once_in_order() -> None:
     async def resumable(connection: ServerConnection, seen: Scripted) -> None:
         if seen.connections == 1:
@@ -394,9 +401,7 @@ class Heard:
 async def test_a_rejoin_s_own_copy_hides_no_missed_event_and_a_replay_of_another_request_is_a_push() -> None:
     async def joined_ahead(connection: ServerConnection, seen: Scripted) -> None:
         if seen.connections == 1:
-            await connection.send(event_frame(1, "one", 1))
-            await connection.recv()
-            await connection.close(1011, "restarting")
+            await lost_after_one(connection)
             return
         seq = 0
         async for message in connection:
@@ -444,9 +449,7 @@ async def test_a_rejoin_s_own_copy_hides_no_missed_event_and_a_replay_of_another
 async def test_requests_made_offline_go_right_after_the_resume_is_sent() -> None:
     async def answers_the_resume_last(connection: ServerConnection, seen: Scripted) -> None:
         if seen.connections == 1:
-            await connection.send(event_frame(1, "one", 1))
-            await connection.recv()
-            await connection.close(1011, "restarting")
+            await lost_after_one(connection)
             return
         resume = json.loads(await connection.recv())
         later = json.loads(await connection.recv())  # the resume is not answered yet
@@ -527,9 +530,7 @@ async def test_a_connection_lost_during_the_resume_hands_over_what_came_and_resu
 ) -> None:
     async def drops_the_resume(connection: ServerConnection, seen: Scripted) -> None:
         if seen.connections == 1:
-            await connection.send(event_frame(1, "one", 1))
-            await connection.recv()
-            await connection.close(1011, "restarting")
+            await lost_after_one(connection)
             return
         request = json.loads(await connection.recv())
         seen.received.append(request)
@@ -591,9 +592,7 @@ async def test_a_failing_before_resume_is_logged_and_the_streams_are_resumed_all
 ) -> None:
     async def resumes(connection: ServerConnection, seen: Scripted) -> None:
         if seen.connections == 1:
-            await connection.send(event_frame(1, "one", 1))
-            await connection.recv()
-            await connection.close(1011, "restarting")
+            await lost_after_one(connection)
             return
         request = json.loads(await connection.recv())
         seen.received.append(request)
