@@ -29,10 +29,10 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
 
 async def test_events_older_than_the_ttl_are_no_longer_replayed(clock: Clock) -> None:
     history = MemoryHistory(HistoryPolicy(size=10, ttl=60))
-    first = history.append("room", EVENT)
+    first = history.keep("room", EVENT)
     assert first.position is not None
     clock.now += 61
-    history.append("room", EVENT)
+    history.keep("room", EVENT)
 
     assert (await history.read("room", first.position.epoch, 0)).reason == "expired"
     assert [event.position for event in (await history.read("room", first.position.epoch, 1)).events] == [
@@ -45,16 +45,16 @@ async def test_a_stream_silent_for_the_meta_lifetime_starts_a_new_epoch_and_is_f
 ) -> None:
     monkeypatch.setattr(memory, "_SWEEP_EVERY", 2)
     history = MemoryHistory(HistoryPolicy(size=10, ttl=60))
-    old = history.append("room", EVENT).position
+    old = history.keep("room", EVENT).position
     clock.now += 120  # the events expired, the epoch and top did not: nothing missed resumes
     assert old is not None
     assert (await history.read("room", old.epoch, 1)).reason is None
     clock.now += META_TTL
-    renewed = history.append("room", EVENT).position  # the second append sweeps "room" first
-    history.append("other", EVENT)
+    renewed = history.keep("room", EVENT).position  # the second append sweeps "room" first
+    history.keep("other", EVENT)
     clock.now += META_TTL + 1
-    history.append("other", EVENT)
-    history.append("other", EVENT)  # the fourth sweeps again: "room" has gone silent
+    history.keep("other", EVENT)
+    history.keep("other", EVENT)  # the fourth sweeps again: "room" has gone silent
 
     assert renewed is not None
     assert (renewed.offset, renewed.epoch != old.epoch) == (1, True)

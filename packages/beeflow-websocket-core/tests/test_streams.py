@@ -48,7 +48,7 @@ async def test_a_gap_that_does_not_close_by_itself_is_filled_from_the_history(
     kept: tuple[MemoryHistory, ActionTestClient],
 ) -> None:
     history, client = kept
-    first, second, third = (history.append(STREAM, note(n)) for n in (1, 2, 3))
+    first, second, third = (history.keep(STREAM, note(n)) for n in (1, 2, 3))
     await client.dispatcher.deliver(first)
     await client.dispatcher.deliver(third)
     await settled(client)
@@ -64,7 +64,7 @@ async def test_a_gap_that_closes_by_itself_is_not_read_from_the_history(
     kept: tuple[MemoryHistory, ActionTestClient],
 ) -> None:
     history, client = kept
-    first, second, third = (history.append(STREAM, note(n)) for n in (1, 2, 3))
+    first, second, third = (history.keep(STREAM, note(n)) for n in (1, 2, 3))
     client.dispatcher.post(first)
     client.dispatcher.post(third)
     client.dispatcher.post(second)
@@ -77,7 +77,7 @@ async def test_a_gap_whose_events_are_gone_closes_the_connection_with_4410(
     kept: tuple[MemoryHistory, ActionTestClient],
 ) -> None:
     history, client = kept
-    events = [history.append(STREAM, note(n)) for n in range(1, 7)]  # three kept: 4, 5, 6
+    events = [history.keep(STREAM, note(n)) for n in range(1, 7)]  # three kept: 4, 5, 6
     await client.dispatcher.deliver(events[0])
     await client.dispatcher.deliver(events[5])
     assert await client.closed_by_server() == (RESYNC_CLOSE_CODE, "missed stream events: resume")
@@ -88,7 +88,7 @@ async def test_an_event_of_another_epoch_closes_the_connection_with_4410(
     kept: tuple[MemoryHistory, ActionTestClient],
 ) -> None:
     history, client = kept
-    await client.dispatcher.deliver(history.append(STREAM, note(1)))
+    await client.dispatcher.deliver(history.keep(STREAM, note(1)))
     await client.dispatcher.deliver(
         OutboundEvent(None, note(2).body, None, StreamPosition(STREAM, "other", 2))
     )
@@ -100,10 +100,10 @@ async def test_an_event_that_skips_the_connection_counts_without_being_written(
     kept: tuple[MemoryHistory, ActionTestClient],
 ) -> None:
     history, client = kept
-    await client.dispatcher.deliver(history.append(STREAM, note(1)))
-    skipping = history.append(STREAM, OutboundEvent(None, note(2).body, client.websocket_id))
+    await client.dispatcher.deliver(history.keep(STREAM, note(1)))
+    skipping = history.keep(STREAM, OutboundEvent(None, note(2).body, client.websocket_id))
     await client.dispatcher.deliver(skipping)
-    await client.dispatcher.deliver(history.append(STREAM, note(3)))
+    await client.dispatcher.deliver(history.keep(STREAM, note(3)))
     await settled(client)
 
     assert offsets(client) == [1, 3]
@@ -114,9 +114,9 @@ async def test_a_gap_fill_skips_what_skips_the_connection(
     kept: tuple[MemoryHistory, ActionTestClient],
 ) -> None:
     history, client = kept
-    first = history.append(STREAM, note(1))
-    history.append(STREAM, OutboundEvent(None, note(2).body, client.websocket_id))
-    third = history.append(STREAM, note(3))
+    first = history.keep(STREAM, note(1))
+    history.keep(STREAM, OutboundEvent(None, note(2).body, client.websocket_id))
+    third = history.keep(STREAM, note(3))
     await client.dispatcher.deliver(first)
     await client.dispatcher.deliver(third)
     await settled(client)
@@ -138,7 +138,7 @@ async def test_a_history_that_cannot_be_read_answers_a_resume_503_and_a_gap_with
         outcome = await client.call(
             "beeflow.resume", {"streams": [{"name": STREAM, "epoch": "e", "offset": 0}]}
         )
-        first, _, third = (history.append(STREAM, note(n)) for n in (1, 2, 3))
+        first, _, third = (history.keep(STREAM, note(n)) for n in (1, 2, 3))
         await client.dispatcher.deliver(first)
         await client.dispatcher.deliver(third)
         closed = await client.closed_by_server()
@@ -152,12 +152,12 @@ async def test_a_history_that_cannot_be_read_answers_a_resume_503_and_a_gap_with
 async def test_a_group_left_is_no_longer_followed(kept: tuple[MemoryHistory, ActionTestClient]) -> None:
     history, client = kept
     await client.dispatcher.join("room")
-    await client.dispatcher.deliver(history.append("room", note(1)))
+    await client.dispatcher.deliver(history.keep("room", note(1)))
     await client.dispatcher.leave("room")
     await client.dispatcher.join("room")
-    await client.dispatcher.deliver(history.append("room", note(2)))
-    history.append("room", note(3))
-    await client.dispatcher.deliver(history.append("room", note(4)))  # a gap: it follows anew from 2
+    await client.dispatcher.deliver(history.keep("room", note(2)))
+    history.keep("room", note(3))
+    await client.dispatcher.deliver(history.keep("room", note(4)))  # a gap: it follows anew from 2
     await settled(client)
 
     assert offsets(client) == [1, 2, 3, 4]

@@ -1,7 +1,6 @@
 """The Flask test site, served by gunicorn's threaded worker: ``gunicorn flasksite.main:app``."""
 
 import logging
-import os
 
 from flask import Flask, abort, g, request
 from flask_sock import Sock
@@ -15,28 +14,14 @@ from beeflow_websocket.flask import (
 )
 
 from siteplugins.actions import Said
+from siteplugins.options import site_options
 from siteplugins.tokens import read_token
 
 logging.basicConfig(level=logging.DEBUG, format="%(levelname)s %(name)s %(message)s")
 
 app = Flask(__name__)
 sock = Sock(app)
-configure_beeflow_websocket(
-    app,
-    problem_type_base_url="https://example.com/problems/websocket",
-    redis_url=os.environ.get("SITE_REDIS_URL"),
-    max_outbound_messages=int(os.environ.get("SITE_MAX_OUTBOUND", "256")),
-    rate_limit=os.environ.get("SITE_RATE_LIMIT"),
-    user_rate_limit=os.environ.get("SITE_USER_RATE_LIMIT"),
-    rate_limit_budget=os.environ.get("SITE_RATE_LIMIT_BUDGET", "60/min"),
-    # Short, so that the tests of expiring tokens take a second, not a minute.
-    token_expiry_notice=0.5,
-    token_expiry_grace=0.5,
-    # Room for the 200 events a resume test misses; the tests that outrun it publish more.
-    history_size=int(os.environ.get("SITE_HISTORY_SIZE", "300")),
-    history_streams=tuple(os.environ.get("SITE_HISTORY_STREAMS", "user,group").split(",")),  # type: ignore[arg-type]
-    asyncapi={"title": "Test site", "version": "0.1.0"},
-)
+configure_beeflow_websocket(app, **site_options())
 
 
 @app.before_request

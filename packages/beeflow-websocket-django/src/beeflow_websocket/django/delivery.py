@@ -83,10 +83,7 @@ class ChannelLayerDelivery:
         events to the layer out of offset order, and each connection puts them back in order.
         """
         history = self.history
-        if isinstance(history, MemoryHistory):
-            if history.policy.keeps(group):
-                event = history.append(group, event)
-        elif history is not None and history.policy.keeps(group):
+        if history is not None and history.policy.keeps(group):
             event = await history.append(group, event)
         await self._call("group_send", channel_layer_group(group), _message(event), target=f"group {group}")
         return event

@@ -114,7 +114,7 @@ class LocalConnections:
         """
         history = self.history
         if history is not None and history.policy.keeps(group):
-            event = history.append(group, event)
+            event = history.keep(group, event)
         await self.send_to_members(group, event)
         return event
 

@@ -48,8 +48,12 @@ class MemoryHistory:
     def __len__(self) -> int:
         return len(self._streams)
 
-    def append(self, stream: str, event: OutboundEvent) -> OutboundEvent:
-        """Number ``event`` in ``stream`` and keep it; the event with its position."""
+    async def append(self, stream: str, event: OutboundEvent) -> OutboundEvent:
+        """Number ``event`` in ``stream`` and keep it; the event with its position (see :meth:`keep`)."""
+        return self.keep(stream, event)
+
+    def keep(self, stream: str, event: OutboundEvent) -> OutboundEvent:
+        """:meth:`append` for a caller on this process's loop that need not wait: nothing is awaited."""
         now = _CLOCK()
         self._appends += 1
         if not self._appends % _SWEEP_EVERY:
@@ -71,7 +75,7 @@ class MemoryHistory:
 
     async def mark(self, stream: str) -> None:
         """Leave a kick's mark in ``stream`` (see ``replay.KICK_MARK``)."""
-        self.append(stream, OutboundEvent(None, KICK_MARK))
+        self.keep(stream, OutboundEvent(None, KICK_MARK))
 
     def _sweep(self, now: float) -> None:
         """Forget the streams that have had no event for the meta lifetime."""

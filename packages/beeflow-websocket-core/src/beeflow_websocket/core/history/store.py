@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Protocol
 if TYPE_CHECKING:
     from beeflow_websocket.core.history.positions import HistoryPolicy
     from beeflow_websocket.core.history.replay import Replay
+    from beeflow_websocket.core.transport import OutboundEvent
 
 __all__ = ["History", "history_of"]
 
@@ -16,6 +17,14 @@ class History(Protocol):
 
     policy: HistoryPolicy
     """Which streams keep a history, and how much of it."""
+
+    async def append(self, stream: str, event: OutboundEvent) -> OutboundEvent:
+        """Number ``event`` in ``stream`` and keep it; the event with its position.
+
+        Raises:
+            DeliveryUnavailable: The store cannot take it now.
+        """
+        ...
 
     async def read(self, stream: str, epoch: str, after: int) -> Replay:
         """The events of ``stream`` after offset ``after`` of ``epoch``, or why they cannot be had.
