@@ -17,7 +17,7 @@ from websockets.asyncio.client import ClientConnection
 from websockets.exceptions import ConnectionClosed
 
 from serving import SERVER_COMMANDS, Server, free_port, prepare_django_site, redis_command, start_server
-from wsclient import connected, receive, send, stalled_connection
+from wsclient import connected, envelope, receive, send, stalled_connection
 
 pytestmark = [pytest.mark.anyio, pytest.mark.integration]
 
@@ -238,3 +238,53 @@ async def test_a_kick_from_a_third_process_closes_the_user_on_both_processes(
     reason = "" if adapter == "django" else "signed out"
     assert closes == [(4409, reason)] * 2
     assert still_served["event"] == "health"
+
+
+async def terminal(ws: ClientConnection, frame: dict[str, Any]) -> dict[str, Any]:
+    """Send ``frame`` as it is (a retry keeps its ids); its terminal frame (``"final": true``)."""
+    await ws.send(json.dumps(frame))
+    with anyio.fail_after(10):
+        while True:
+            answer = await receive(ws)
+            if answer.get("req_id") == frame["req_id"] and answer.get("final") is True:
+                return answer
+
+
+async def test_a_request_sent_again_to_the_other_process_is_not_run_twice(
+    pair: tuple[Server, Server],
+) -> None:
+    a, b = pair
+    frame = envelope("say", {"recipient": "user", "to": "10", "text": "charge once"})
+    async with client(a, 10, v1=True) as first, client(b, 10, v1=True) as retry, client(b, 10) as watcher:
+        await request(watcher, "health")  # served: in the user's group
+        done = await terminal(first, frame)
+        again = await terminal(retry, frame)
+        await request(first, "say", recipient="user", to="10", text="marker")
+        # The user's stream is ordered: a second run would be heard before the marker.
+        heard = [await said(watcher), await said(watcher)]
+
+    assert (done["event"], done["payload"]) == ("beeflow.complete", {"events": 2})  # said, echoed
+    assert (again["status"], again["code"], again["outcome"]) == (409, "duplicate_request", "completed")
+    assert heard == ["charge once", "marker"]
+
+
+async def test_a_request_its_connection_left_running_is_reported_interrupted_to_a_retry_elsewhere(
+    pair: tuple[Server, Server],
+) -> None:
+    a, b = pair
+    frame = envelope("linger")
+    async with client(a, 9, v1=True) as first:
+        await first.send(json.dumps(frame))
+        assert (await receive(first))["payload"] == {"lingering": True}  # it runs, and waits
+    outcomes = []
+    async with client(b, 9, v1=True) as retry:
+        # The first process records the interruption once it has seen the connection go.
+        with anyio.fail_after(10):
+            while not outcomes or outcomes[-1] == "running":
+                answer = await terminal(retry, frame)
+                assert (answer["status"], answer["code"]) == (409, "duplicate_request")
+                outcomes.append(answer["outcome"])
+                await anyio.sleep(0.05)
+
+    assert outcomes[-1] == "interrupted"
+    assert set(outcomes[:-1]) <= {"running"}

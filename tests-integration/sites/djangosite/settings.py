@@ -36,6 +36,8 @@ BEEFLOW_WEBSOCKET_TOKEN_EXPIRY_GRACE = 0.5
 # Room for the 200 events a resume test misses; the tests that outrun it publish more.
 BEEFLOW_WEBSOCKET_HISTORY_SIZE = int(os.environ.get("SITE_HISTORY_SIZE", "300"))
 BEEFLOW_WEBSOCKET_HISTORY_STREAMS = tuple(os.environ.get("SITE_HISTORY_STREAMS", "user,group").split(","))
+# Every request is recorded, so every test runs with the ledger of retries in its path.
+BEEFLOW_WEBSOCKET_RETRY_WINDOW = float(os.environ.get("SITE_RETRY_WINDOW", "30"))
 
 if os.environ.get("DJANGOSITE_REDIS_URL"):
     CHANNEL_LAYERS = {

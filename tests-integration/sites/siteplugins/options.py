@@ -19,5 +19,7 @@ def site_options() -> dict[str, Any]:
         # Room for the 200 events a resume test misses; the tests that outrun it publish more.
         "history_size": int(os.environ.get("SITE_HISTORY_SIZE", "300")),
         "history_streams": tuple(os.environ.get("SITE_HISTORY_STREAMS", "user,group").split(",")),
+        # Every request is recorded, so every test runs with the ledger of retries in its path.
+        "retry_window": float(os.environ.get("SITE_RETRY_WINDOW", "30")),
         "asyncapi": {"title": "Test site", "version": "0.1.0"},
     }

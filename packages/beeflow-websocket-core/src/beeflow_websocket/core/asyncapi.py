@@ -46,6 +46,7 @@ from beeflow_websocket.core.history.replay import RESUMED_EVENT
 from beeflow_websocket.core.problems import (
     ActionTimeout,
     DeliveryUnavailable,
+    DuplicateRequest,
     InternalError,
     InvalidActionPayload,
     InvalidGroupName,
@@ -90,6 +91,7 @@ BUILTIN_PROBLEMS: Final[tuple[type[WebSocketProblem], ...]] = (
     RateLimited,
     TokenRefused,
     UnrecoverablePosition,
+    DuplicateRequest,
 )
 """The problems the library itself answers with."""
 

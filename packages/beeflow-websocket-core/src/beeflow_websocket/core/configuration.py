@@ -73,6 +73,10 @@ class AdapterOptions(TypedDict, total=False):
             none); in Redis when ``redis_url`` is set, else in this process.
         history_ttl: Seconds an event is kept after its stream's last event (default 300.0).
         history_streams: The streams that keep a history: ``"user"``, ``"group"`` or both (default).
+        retry_window: Seconds for which a v1 request's ``msg_id`` is remembered per user (in Redis
+            when ``redis_url`` is set, else in this process), so that a client sending it again after
+            a lost connection gets 409 ``duplicate_request`` rather than a second run. ``None`` (the
+            default): not remembered.
         redis_url: A Redis URL (``redis://host:6379/0``) to reach connections, users and groups in every
             process and instance; needs the ``redis`` extra. ``None`` (the default) reaches the
             connections of this process only.
@@ -106,6 +110,7 @@ class AdapterOptions(TypedDict, total=False):
     history_size: int
     history_ttl: float
     history_streams: Sequence[StreamKind]
+    retry_window: float | None
     redis_url: str | None
     redis_channel_prefix: str
     allowed_origins: Iterable[str] | None

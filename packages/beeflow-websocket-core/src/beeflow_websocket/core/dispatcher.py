@@ -18,7 +18,9 @@ The parts, each with one job:
 - :class:`~beeflow_websocket.core._outbox.Outbox`: frames waiting to be written, one writer, and
   the slow-consumer policy;
 - :class:`~beeflow_websocket.core.guardrails.limiter.RequestLimiter`: the rate limits, only when
-  some apply (a request is refused 429 before it waits for a slot).
+  some apply (a request is refused 429 before it waits for a slot);
+- :class:`~beeflow_websocket.core._retries.ConnectionRetries`: the ledger of started requests, only
+  with ``retry_window`` in v1 (a request sent again after a lost connection is not run twice).
 
 The dispatcher wires them together, keeps the connection's group membership and, in protocol v1,
 its running requests, so that ``beeflow.cancel`` finds them; ``beeflow.cancel`` and ``beeflow.ping``
@@ -36,6 +38,7 @@ from typing import TYPE_CHECKING, Final
 from beeflow_websocket.core._execution import RunningRequest, run_action
 from beeflow_websocket.core._inbox import Inbox
 from beeflow_websocket.core._outbox import Outbox
+from beeflow_websocket.core._retries import ConnectionRetries
 from beeflow_websocket.core._streams import RESYNC_CLOSE_CODE, RESYNC_REASON, ConnectionStreams
 from beeflow_websocket.core.action_registry import ActionContext, UserId
 from beeflow_websocket.core.groups import checked_group_name, user_group
@@ -78,6 +81,7 @@ from beeflow_websocket.core.protocol import (
     Request,
     Resume,
 )
+from beeflow_websocket.core.retries.ledger import ledger_of
 from beeflow_websocket.core.routing import route
 from beeflow_websocket.core.settings import DEFAULT_SETTINGS, DispatcherSettings
 from beeflow_websocket.core.transport import IDLE_CLOSE_CODE, SLOW_CONSUMER_CLOSE_CODE
@@ -123,6 +127,7 @@ class ConnectionDispatcher:
         "_outbox",
         "_refresh",
         "_requests",
+        "_retries",
         "_streams",
         "_torn_down",
         "_watchdog",
@@ -160,6 +165,11 @@ class ConnectionDispatcher:
         self._limiter = (
             RequestLimiter(settings, user_id=user_id, tokens=tokens_of(delivery))
             if RequestLimiter.needed(settings)
+            else None
+        )
+        self._retries = (
+            ConnectionRetries(ledger_of(delivery), owner=str(user_id), window=settings.retry_window)
+            if protocol_version and settings.retry_window is not None
             else None
         )
         self._refresh = refresh
@@ -321,6 +331,8 @@ class ConnectionDispatcher:
             self._lease.stop()
         await self._inbox.stop()
         await self._outbox.stop()
+        if self._retries is not None:
+            await self._retries.interrupt()
         if self._streams is not None:
             await self._streams.stop()
         for group in (user_group(self.context.user_id), *self._groups):
@@ -470,13 +482,16 @@ class ConnectionDispatcher:
         run: RunningRequest = item  # type: ignore[assignment]
         if run.stopping is not None:
             return  # cancelled while it waited: answered then
+        retries = self._retries
         try:
+            if retries is not None and not await self._recorded(run, retries):
+                return
             await run_action(
                 run,
                 self.context,
                 emit=self._emit,
                 answer=self._end_with,
-                complete=self._complete,
+                complete=self._complete if retries is None else self._complete_recorded,
                 default_timeout=self.settings.action_timeout,
             )
         finally:
@@ -484,6 +499,19 @@ class ConnectionDispatcher:
                 key = run.message.req_id.int
                 if self._requests.get(key) is run:
                     del self._requests[key]
+
+    async def _recorded(self, run: RunningRequest, retries: ConnectionRetries) -> bool:
+        """Whether the ledger let ``run`` start; else it has been answered why not."""
+        refused = await retries.begin(run.message.msg_id)
+        if run.stopping is not None:  # cancelled while it was being recorded: answered then
+            if refused is None:
+                await retries.settle(run.message.msg_id, "failed")
+            return False
+        if refused is not None:
+            run.phase = "over"
+            await self._end_with(refused, run)
+            return False
+        return True
 
     async def _control(self, request: Cancel | Ping | Refresh | Resume) -> None:
         """v1: answer ``beeflow.cancel``, ``beeflow.ping``, ``beeflow.refresh`` or ``beeflow.resume`` now."""
@@ -586,6 +614,8 @@ class ConnectionDispatcher:
 
     async def _end_with(self, problem: WebSocketProblem, run: RunningRequest) -> None:
         """End the request with ``problem``, its terminal frame in v1."""
+        if self._retries is not None:
+            await self._retries.settle(run.message.msg_id, "failed")
         await self._send_problem(problem, run.req_id, None if run.reply is None else True)
 
     def _complete(self, run: RunningRequest) -> Awaitable[None]:
@@ -595,6 +625,12 @@ class ConnectionDispatcher:
         """
         completion = None if run.reply is None else self.protocol.end(run.reply)
         return self._outbox.flush() if completion is None else self._outbox.send(completion)
+
+    async def _complete_recorded(self, run: RunningRequest) -> None:
+        """:meth:`_complete`, once the ledger has recorded that the request completed."""
+        assert self._retries is not None  # noqa: S101 - chosen only with a ledger
+        await self._retries.settle(run.message.msg_id, "completed")
+        await self._complete(run)
 
     async def _send_problem(self, problem: WebSocketProblem, req_id: UUID | None, final: bool | None) -> None:
         if self.protocol.open:

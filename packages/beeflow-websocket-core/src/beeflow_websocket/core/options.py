@@ -86,6 +86,7 @@ OPTIONS: Final[tuple[Option, ...]] = (
     Option("history_size", 0, "`0`", 50),
     Option("history_ttl", DEFAULT_HISTORY_TTL, "`300.0`", 60.0),
     Option("history_streams", DEFAULT_HISTORY_STREAMS, '`("user", "group")`', ("user",)),
+    Option("retry_window", None, "`None`", 30.0),
     Option("redis_url", None, "`None`", "redis://127.0.0.1:6379/15"),
     Option("redis_channel_prefix", "beeflow-websocket", '`"beeflow-websocket"`', "my-app"),
     Option("allowed_origins", None, "`None`", ("https://app.example.com",), django=False),

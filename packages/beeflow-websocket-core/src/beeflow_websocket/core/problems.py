@@ -33,6 +33,7 @@ __all__ = [
     "BuiltinProblemCode",
     "ClientProblem",
     "DeliveryUnavailable",
+    "DuplicateRequest",
     "InternalError",
     "InvalidActionPayload",
     "InvalidGroupName",
@@ -65,6 +66,7 @@ BuiltinProblemCode = Literal[
     "rate_limited",
     "token_refused",
     "unrecoverable_position",
+    "duplicate_request",
 ]
 """The codes the library itself answers with; each has a section in docs/en/errors.md."""
 
@@ -290,3 +292,19 @@ class ActionTimeout(ServerProblem):
     code = "action_timeout"
     title = "Action timed out"
     detail = "The action did not finish within its time limit."
+
+
+class DuplicateRequest(ClientProblem):
+    """v1: a request whose ``msg_id`` was already run within ``retry_window``; it was not run again.
+
+    A client sends a request again, unchanged, when its connection went before the answer came; the
+    extension member ``outcome`` says what became of the first: ``running`` (it still runs, or its
+    process died), ``completed``, ``failed`` (it ended with a problem: an error, a cancel, a time
+    limit) or ``interrupted`` (its connection went while it ran: it may have done part of its work).
+    The events the first sent to its own connection are not sent again.
+    """
+
+    status = 409
+    code = "duplicate_request"
+    title = "Request already made"
+    detail = "A request with this msg_id was already run: it was not run again."

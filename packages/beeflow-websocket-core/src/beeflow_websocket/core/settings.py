@@ -95,6 +95,10 @@ class DispatcherSettings:
             reconnect to resume from (``beeflow.resume``); 0 (the default) keeps none.
         history_ttl: Seconds an event is kept after its stream's last event (default 300).
         history_streams: Which streams keep a history: ``"user"``, ``"group"``, or both (the default).
+        retry_window: Seconds for which a v1 request's ``msg_id`` is remembered, per user, from its
+            action's start or end, so that a client sending it again after a lost connection gets
+            409 ``duplicate_request`` instead of a second run (see ``beeflow_websocket.core.retries``).
+            ``None`` (the default): requests are not remembered.
     """
 
     problem_type_base_url: str | None = None
@@ -113,6 +117,7 @@ class DispatcherSettings:
     history_size: int = 0
     history_ttl: float = DEFAULT_HISTORY_TTL
     history_streams: tuple[StreamKind, ...] = DEFAULT_HISTORY_STREAMS
+    retry_window: float | None = None
 
     @property
     def history(self) -> HistoryPolicy | None:
@@ -152,7 +157,7 @@ class DispatcherSettings:
             raise ValueError(
                 f"slow_consumer_timeout must be a positive number, got {self.slow_consumer_timeout!r}"
             )
-        for name in ("idle_timeout", "action_timeout"):
+        for name in ("idle_timeout", "action_timeout", "retry_window"):
             limit = getattr(self, name)
             if limit is not None and (
                 isinstance(limit, bool) or not isinstance(limit, int | float) or limit <= 0

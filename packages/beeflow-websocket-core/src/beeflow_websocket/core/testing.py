@@ -215,13 +215,14 @@ class ActionTestClient:
         payload: Mapping[str, JsonValue] | None = None,
         *,
         req_id: UUID | None = None,
+        msg_id: UUID | None = None,
     ) -> UUID:
         """Send an action envelope and wait until the server has answered it.
 
         Returns:
             The request's ``req_id``, to match the frames that answer it.
         """
-        req_id = await self.start(action, payload, req_id=req_id)
+        req_id = await self.start(action, payload, req_id=req_id, msg_id=msg_id)
         await self.dispatcher.wait_idle()
         return req_id
 
@@ -231,11 +232,21 @@ class ActionTestClient:
         payload: Mapping[str, JsonValue] | None = None,
         *,
         req_id: UUID | None = None,
+        msg_id: UUID | None = None,
     ) -> UUID:
-        """Send an action envelope without waiting for the request to end; see :meth:`outcome`."""
+        """Send an action envelope without waiting for the request to end; see :meth:`outcome`.
+
+        ``msg_id`` and ``req_id`` are fresh unless given: give the ones of an earlier request to send
+        it again, as a client does after a lost connection (see ``retry_window``).
+        """
         req_id = req_id or uuid4()
         self._watch(req_id)
-        envelope = {"msg_id": str(uuid4()), "req_id": str(req_id), "action": action, "payload": payload or {}}
+        envelope = {
+            "msg_id": str(msg_id or uuid4()),
+            "req_id": str(req_id),
+            "action": action,
+            "payload": payload or {},
+        }
         await self.open()
         await self.dispatcher.receive(to_json(envelope).decode())
         return req_id

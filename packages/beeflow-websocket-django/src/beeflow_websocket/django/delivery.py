@@ -24,6 +24,7 @@ from beeflow_websocket.core.transport import OutboundEvent
 
 if TYPE_CHECKING:
     from beeflow_websocket.core.history.redis_history import RedisHistory
+    from beeflow_websocket.core.retries.redis_ledger import RedisLedger
 
 __all__ = [
     "CLOSE_MESSAGE_TYPE",
@@ -31,6 +32,7 @@ __all__ = [
     "ChannelLayerDelivery",
     "channel_layer_group",
     "layer_history",
+    "layer_ledger",
     "layer_tokens",
 ]
 
@@ -68,6 +70,9 @@ class ChannelLayerDelivery:
         process's; see ``beeflow_websocket.core.guardrails.limiter``)."""
         self.history = layer_history(layer, history)
         """The streams' histories: in the layer's Redis with channels-redis, else this process's."""
+        self.ledger = layer_ledger(layer)
+        """The requests started, for ``retry_window``: in the layer's Redis with channels-redis, else
+        ``None`` (this process's; see ``beeflow_websocket.core.retries``)."""
 
     async def send_to_connections(self, websocket_ids: Collection[str], event: OutboundEvent) -> None:
         """Send ``event`` to each consumer channel."""
@@ -142,6 +147,29 @@ def layer_tokens(layer: Any) -> TokenStore | None:
         prefix = f"{getattr(layer, 'prefix', 'asgi')}:beeflow"
         tokens = _LAYER_TOKENS[layer] = RedisTokens(lambda: layer.connection(0), prefix=prefix)
     return tokens
+
+
+_LAYER_LEDGERS: Final[WeakKeyDictionary[Any, RedisLedger]] = WeakKeyDictionary()
+
+
+def layer_ledger(layer: Any) -> RedisLedger | None:
+    """The record of started requests of the connections a channel layer serves, one per layer.
+
+    With channels-redis's ``RedisChannelLayer`` it lives in the layer's first Redis host, under the
+    layer's prefix, so a retry reaching another process is still recognised; any other layer has
+    none, and this process's record serves.
+    """
+    if layer is None or type(layer).__module__ != "channels_redis.core":
+        return None
+    ledger = _LAYER_LEDGERS.get(layer)
+    if ledger is None:
+        from beeflow_websocket.core.retries.redis_ledger import (
+            RedisLedger,  # redis-py: channels-redis has it
+        )
+
+        prefix = f"{getattr(layer, 'prefix', 'asgi')}:beeflow"
+        ledger = _LAYER_LEDGERS[layer] = RedisLedger(lambda: layer.connection(0), prefix=prefix)
+    return ledger
 
 
 _LAYER_HISTORIES: Final[WeakKeyDictionary[Any, dict[HistoryPolicy, MemoryHistory | RedisHistory]]] = (

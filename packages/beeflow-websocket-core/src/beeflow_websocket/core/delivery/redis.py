@@ -43,6 +43,7 @@ from beeflow_websocket.core.guardrails.redis_tokens import RedisTokens
 from beeflow_websocket.core.history.positions import HistoryPolicy, StreamPosition
 from beeflow_websocket.core.history.redis_history import RedisHistory
 from beeflow_websocket.core.problems import DeliveryUnavailable
+from beeflow_websocket.core.retries.redis_ledger import RedisLedger
 from beeflow_websocket.core.transport import OutboundEvent
 
 __all__ = ["RedisDelivery"]
@@ -88,6 +89,8 @@ class RedisDelivery:
         self._wanted: set[str] = {self._connections_channel}
         self.tokens = RedisTokens(self._redis, prefix=channel_prefix, fallback=local.tokens)
         """The users' rate-limit buckets, shared by every process (see ``guardrails.redis_tokens``)."""
+        self.ledger = RedisLedger(self._redis, prefix=channel_prefix)
+        """The requests started, for ``retry_window``, shared by every process (see ``retries``)."""
         self.history = (
             RedisHistory(self._redis, prefix=channel_prefix, policy=history)
             if history is not None and history.size
