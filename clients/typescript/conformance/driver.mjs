@@ -52,6 +52,8 @@ function failure(error) {
         title: error.title,
         detail: error.detail,
         errors: error.errors,
+        // The problem's `outcome` member (duplicate_request's), else null.
+        outcome: typeof error.frame.outcome === "string" ? error.frame.outcome : null,
       },
     };
   }
@@ -138,6 +140,7 @@ async function request(command, signal) {
   const options = {};
   if (typeof command.timeout === "number") options.timeout = ms(command.timeout);
   if (signal !== undefined) options.signal = signal;
+  if (command.retry === true) options.retry = true;
   try {
     const events = await client.request(command.action, command.payload ?? {}, options);
     return { ok: true, events: events.map(normalise) };

@@ -2,8 +2,9 @@
  * The client an application holds: one connection, its requests and streams, its listeners. It
  * composes the pieces (connection and backoff, request table, streams, heartbeat, stream positions)
  * and adds what ties them together: the offline queue, time limits and aborts that send
- * `beeflow.cancel`, the routing of each inbound frame, the `seq` check, and the resume that follows
- * every reconnect. Typed by a generated `Contract`, or by `AnyContract`.
+ * `beeflow.cancel`, the routing of each inbound frame, the `seq` check, the resume that follows
+ * every reconnect, and the requests made with `retry` sent again after it. Typed by a generated
+ * `Contract`, or by `AnyContract`.
  */
 
 import type {
@@ -90,9 +91,9 @@ export interface ClientOptions {
   readonly onGap?: (gap: Gap) => void;
   /**
    * Called on every reconnect (not the first connect) once the socket is open, and awaited, before
-   * the client sends `beeflow.resume` and before the requests queued offline go: join your groups
-   * again here with your own requests, because a resume recovers only the streams the new connection
-   * is in. Requests made while it runs are sent at once. A failure goes to `onError`, and the resume
+   * the client sends `beeflow.resume` and before the requests sent again (`retry`) and those queued
+   * offline go: join your groups again here with your own requests, because a resume recovers only
+   * the streams the new connection is in. Requests made while it runs are sent at once. A failure goes to `onError`, and the resume
    * follows all the same.
    */
   readonly beforeResume?: () => Promise<void>;
@@ -112,10 +113,20 @@ export interface ClientOptions {
 export interface RequestOptions {
   /** Milliseconds to wait for the terminal frame; `Infinity` waits forever. Default: the client's `requestTimeout`. */
   readonly timeout?: number;
-  /** Aborting it rejects with `RequestAborted` and sends `beeflow.cancel` for a request already sent. */
+  /** Aborting it rejects with `RequestAborted` and sends `beeflow.cancel` for a request on the current connection. */
   readonly signal?: AbortSignal;
   /** Problems with `final: false` for this request (it goes on). */
   readonly onProblem?: (problem: BeeflowProblem) => void;
+  /**
+   * When the connection the request was sent on is lost and the client reconnects, send it again,
+   * unchanged (same `msg_id` and `req_id`), on the next connection after its resume, instead of
+   * rejecting with `ConnectionLost`. Only the server can tell a request that ran from one that never
+   * arrived: with its `retry_window` set it runs a `msg_id` once and answers a repeat with the problem
+   * `duplicate_request` (`BeeflowProblem.outcome` says what became of the first attempt). Without it
+   * the request may run twice: use it only then, or for actions that may. The `timeout` spans the
+   * reconnect; a request waiting to be sent again does not count against `queueLimit`. Default false.
+   */
+  readonly retry?: boolean;
 }
 
 export interface StreamOptions {
@@ -125,6 +136,15 @@ export interface StreamOptions {
   readonly timeout?: number;
   /** Problems with `final: false` for this request (it goes on). */
   readonly onProblem?: (problem: BeeflowProblem) => void;
+  /** As `RequestOptions.retry`: the loop goes on with the new attempt's events after those already handed out. */
+  readonly retry?: boolean;
+}
+
+/** How one request is made: its time limit (`Infinity`: none), its abort signal, and whether a loss sends it again. */
+interface Conduct {
+  readonly timeout: number;
+  readonly signal: AbortSignal | undefined;
+  readonly retry: boolean;
 }
 
 type AnyEventListener = (event: EventFrame<string, unknown>) => void;
@@ -193,8 +213,11 @@ export class BeeflowClient<C extends ContractShape = AnyContract> {
         status: (status) => this.statusListeners.emit("status", status),
         open: () => this.opened(),
         message: (text) => this.received(text),
-        lost: (code) => {
-          this.table.failSent((entry) => new ConnectionLost(entry.action, code));
+        lost: (code, reconnects) => {
+          const error = (entry: Entry) => new ConnectionLost(entry.action, code);
+          // Requests made with `retry` wait for the next connection, when there is one.
+          if (reconnects) this.table.lose(error);
+          else this.table.failSent(error);
           // Events held for a resume that was never sent: the application gets them now.
           this.deliverHeld();
         },
@@ -266,7 +289,8 @@ export class BeeflowClient<C extends ContractShape = AnyContract> {
    * Sends an action and resolves with its events once its terminal frame arrives: the last event is
    * included when it is the terminal frame, `beeflow.complete` never. Rejects with `BeeflowProblem`
    * when a problem ends it, or with `RequestTimeout`, `RequestAborted`, `ConnectionLost`, `QueueFull`,
-   * `ClientClosed`.
+   * `ClientClosed`. With `retry`, a lost connection sends it again and the events of both attempts
+   * are collected, in order.
    */
   request<A extends ActionName<C>>(
     action: A,
@@ -284,14 +308,19 @@ export class BeeflowClient<C extends ContractShape = AnyContract> {
         fail: reject,
         problem: (problem) => this.problemHook(options.onProblem, problem),
       };
-      this.begin(uuid(), action, payload, sink, options.timeout ?? this.options.requestTimeout ?? 10_000, options.signal);
+      this.begin(uuid(), action, payload, sink, {
+        timeout: options.timeout ?? this.options.requestTimeout ?? 10_000,
+        signal: options.signal,
+        retry: options.retry === true,
+      });
     });
   }
 
   /**
    * Sends an action and hands out its events as they arrive. The loop ends after the terminal frame,
    * or throws what ended the request; leaving it early (`break`) or aborting `signal` sends
-   * `beeflow.cancel`.
+   * `beeflow.cancel`. With `retry`, a lost connection sends it again and the loop goes on with the
+   * events of the new attempt after those already handed out.
    */
   stream<A extends ActionName<C>>(
     action: A,
@@ -309,7 +338,11 @@ export class BeeflowClient<C extends ContractShape = AnyContract> {
       fail: (error) => stream.fail(error),
       problem: (problem) => this.problemHook(options.onProblem, problem),
     };
-    this.begin(reqId, action, payload, sink, options.timeout ?? Infinity, options.signal);
+    this.begin(reqId, action, payload, sink, {
+      timeout: options.timeout ?? Infinity,
+      signal: options.signal,
+      retry: options.retry === true,
+    });
     return stream;
   }
 
@@ -318,14 +351,8 @@ export class BeeflowClient<C extends ContractShape = AnyContract> {
     this.connection.close();
   }
 
-  private begin(
-    reqId: string,
-    action: string,
-    payload: unknown,
-    sink: RequestSink,
-    timeout: number,
-    signal: AbortSignal | undefined,
-  ): void {
+  private begin(reqId: string, action: string, payload: unknown, sink: RequestSink, conduct: Conduct): void {
+    const { timeout, signal, retry } = conduct;
     if (this.connection.status === "closed") {
       const reason = this.connection.closeReason;
       sink.fail(reason === null ? new ClientClosed() : closedError(reason));
@@ -341,6 +368,7 @@ export class BeeflowClient<C extends ContractShape = AnyContract> {
       reqId,
       action,
       text: JSON.stringify({ msg_id: uuid(), req_id: reqId, action, payload }),
+      retry,
       state: this.connection.isOpen ? "sent" : "queued",
       sink,
       cleanup: () => {
@@ -362,12 +390,21 @@ export class BeeflowClient<C extends ContractShape = AnyContract> {
     }
     signal?.addEventListener("abort", onAbort, { once: true });
     if (entry.state === "sent" && !this.connection.send(entry.text)) {
+      // Not written: one made with `retry` waits for the next connection, as after a loss.
+      if (retry) {
+        this.table.markRetrying(entry);
+        return;
+      }
       this.table.remove(reqId);
       sink.fail(new ConnectionLost(action, null));
     }
   }
 
-  /** Stops waiting for a request; when it was sent, asks the server to stop it too. */
+  /**
+   * Stops waiting for a request; when it was sent on this connection, asks the server to stop it too.
+   * One that waits to be sent (queued, or `retry` after a loss) is only taken out: this connection
+   * never saw it, so there is nothing to cancel.
+   */
   private giveUp(reqId: string, error: BeeflowError | null): void {
     const entry = this.table.remove(reqId);
     if (entry === undefined) return;
@@ -388,14 +425,14 @@ export class BeeflowClient<C extends ContractShape = AnyContract> {
     const hook = this.options.beforeResume;
     const positions = this.kept.resumable();
     if (this.opens === 1 || (hook === undefined && positions.length === 0)) {
-      this.sendQueued();
+      this.sendWaiting();
       return;
     }
     // From the open on: a live event that overtakes the missed ones must not move a position past them.
     if (positions.length > 0) this.kept.startHolding();
     if (hook === undefined) {
       this.resume(positions);
-      this.sendQueued();
+      this.sendWaiting();
       return;
     }
     const opens = this.opens;
@@ -409,14 +446,18 @@ export class BeeflowClient<C extends ContractShape = AnyContract> {
       // Lost meanwhile: the next connection starts again (what was held went out on the loss).
       if (opens !== this.opens || !this.connection.isOpen) return;
       if (positions.length > 0) this.resume(positions);
-      this.sendQueued();
+      this.sendWaiting();
     };
     void run();
   }
 
-  /** Sends the requests that waited for a connection, oldest first. */
-  private sendQueued(): void {
-    for (const entry of this.table.queued()) {
+  /**
+   * Sends the requests that waited for a connection: those lost with the last one (`retry`) first,
+   * then those queued offline, each in the order they were made. A retried one goes out unchanged,
+   * its `msg_id` included, so that a server with `retry_window` recognises it.
+   */
+  private sendWaiting(): void {
+    for (const entry of this.table.waiting()) {
       this.table.markSent(entry);
       this.connection.send(entry.text);
     }
@@ -453,7 +494,11 @@ export class BeeflowClient<C extends ContractShape = AnyContract> {
         },
         problem: (problem) => this.problemHook(undefined, problem),
       };
-      this.begin(uuid(), RESUME, { streams }, sink, this.options.requestTimeout ?? 10_000, undefined);
+      this.begin(uuid(), RESUME, { streams }, sink, {
+        timeout: this.options.requestTimeout ?? 10_000,
+        signal: undefined,
+        retry: false,
+      });
     }
   }
 

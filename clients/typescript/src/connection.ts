@@ -64,8 +64,12 @@ export interface ConnectionEvents {
   status(status: Status): void;
   open(): void;
   message(text: string): void;
-  /** An open connection was lost (`code` is the server's close code, null when the client dropped it). */
-  lost(code: number | null): void;
+  /**
+   * An open connection was lost (`code` is the server's close code, null when the client dropped it).
+   * `reconnects` is false when the code is terminal: `closed` follows at once, so a request kept to be
+   * sent again would have nowhere to go.
+   */
+  lost(code: number | null, reconnects: boolean): void;
   /** The connection ended for good. */
   closed(reason: CloseReason): void;
   error(error: unknown): void;
@@ -194,11 +198,12 @@ export class Connection {
       this.abandon(socket);
       if (this.closed) return;
       if (code !== null) this.lastCloseCode = code;
+      const terminal = code !== null && TERMINAL_CLOSE_CODES.has(code);
       if (opened) {
         this.heartbeat?.stop();
-        this.events.lost(code);
+        this.events.lost(code, !terminal);
       }
-      if (code !== null && TERMINAL_CLOSE_CODES.has(code)) {
+      if (terminal) {
         this.close({ code, reason, error: null });
       } else {
         this.retry();

@@ -5,7 +5,7 @@
  * refused token, a server without protocol v1) has a class of its own.
  */
 
-import type { ProblemFrame } from "./frames.js";
+import { DUPLICATE_REQUEST, type ProblemFrame } from "./frames.js";
 
 /** One wrong member or field of an `invalid_websocket_message` or `invalid_action_payload` problem. */
 export interface ProblemErrorItem {
@@ -14,6 +14,14 @@ export interface ProblemErrorItem {
   readonly type: string;
   readonly [member: string]: unknown;
 }
+
+/**
+ * What became of a request's first attempt, as the server's `duplicate_request` says when the
+ * request is sent again (`retry`): `running` (it still runs, or its process died), `completed`,
+ * `failed` (it ended with a problem: an error, a cancel, a time limit) or `interrupted` (its
+ * connection went while it ran: it may have done part of its work). Later servers may add outcomes.
+ */
+export type RequestOutcome = "running" | "completed" | "failed" | "interrupted" | (string & {});
 
 /** The base class of every error this client throws or rejects with. */
 export class BeeflowError extends Error {
@@ -38,6 +46,12 @@ export class BeeflowProblem<Code extends string = string> extends BeeflowError {
   readonly reqId: string | null;
   /** `true` on a request's terminal frame, `false` when the request goes on, null when absent. */
   readonly final: boolean | null;
+  /**
+   * `duplicate_request`'s extension member: what became of the first attempt of a request sent again,
+   * so the application knows whether its work was done; null on every other problem. Typed here
+   * because the application must branch on it; other extension members are read from `frame`.
+   */
+  readonly outcome: RequestOutcome | null;
   /** The whole frame as received, extension members included. */
   readonly frame: ProblemFrame;
 
@@ -51,6 +65,8 @@ export class BeeflowProblem<Code extends string = string> extends BeeflowError {
     this.errors = Array.isArray(frame.errors) ? (frame.errors as ProblemErrorItem[]) : null;
     this.reqId = typeof frame.req_id === "string" ? frame.req_id : null;
     this.final = typeof frame.final === "boolean" ? frame.final : null;
+    const outcome = frame["outcome"];
+    this.outcome = frame.code === DUPLICATE_REQUEST && typeof outcome === "string" ? outcome : null;
     this.frame = frame;
   }
 }
@@ -69,7 +85,10 @@ export class RequestAborted extends BeeflowError {
   }
 }
 
-/** The connection was lost while the request was in flight: whether it ran is unknown. */
+/**
+ * The connection was lost while the request was in flight: whether it ran is unknown. A request made
+ * with `retry` gets it only when no reconnect follows (a terminal close code).
+ */
 export class ConnectionLost extends BeeflowError {
   constructor(readonly action: string, readonly closeCode: number | null) {
     super(`connection lost while ${JSON.stringify(action)} was in flight`);

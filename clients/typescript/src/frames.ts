@@ -19,6 +19,8 @@ export const RESUME = "beeflow.resume";
 export const RESUMED = "beeflow.resumed";
 /** The problem that ends a `beeflow.resume` which could not recover every stream it named. */
 export const UNRECOVERABLE_POSITION = "unrecoverable_position";
+/** The problem that answers a request sent again whose first attempt the server already started (`retry_window`). */
+export const DUPLICATE_REQUEST = "duplicate_request";
 
 /** A place in a stream: its offset within its epoch (the epoch changes whenever its history is lost). */
 export interface Position {

@@ -42,6 +42,7 @@ export {
   RequestTimeout,
   UnauthorizedError,
   type ProblemErrorItem,
+  type RequestOutcome,
 } from "./errors.js";
 export {
   CANCEL,

@@ -1,7 +1,9 @@
 /**
  * The request table: every request this client has made and not seen the end of, by `req_id`, with
  * where its frames go. A request is `queued` (made while the connection was not open; bounded by
- * `queueLimit`) or `sent` (on the current connection). The table routes each inbound frame of
+ * `queueLimit`), `sent` (on the current connection) or `retrying` (made with `retry`, sent on a
+ * connection that was lost, and waiting to be sent again, unchanged, on the next one; not bounded by
+ * `queueLimit`, which is about requests made offline). The table routes each inbound frame of
  * protocol v1: a frame with `final` and a known `req_id` belongs to that request and `final: true`
  * ends it; frames without `final` belong to no request of this connection (pushes, other
  * connections' requests) and go to the listeners.
@@ -25,9 +27,11 @@ export interface RequestSink {
 export interface Entry {
   readonly reqId: string;
   readonly action: string;
-  /** The action envelope, serialised. */
+  /** The action envelope, serialised: a retry sends these very bytes again, so `msg_id` stays. */
   readonly text: string;
-  state: "queued" | "sent";
+  /** Whether a lost connection sends it again on the next one instead of ending it with `ConnectionLost`. */
+  readonly retry: boolean;
+  state: "queued" | "sent" | "retrying";
   readonly sink: RequestSink;
   /** Clears the entry's timer and abort listener; called once, whenever the entry leaves the table. */
   readonly cleanup: () => void;
@@ -68,14 +72,28 @@ export class RequestTable {
     this.entries.set(entry.reqId, entry);
   }
 
-  /** The queued requests, oldest first. */
-  queued(): Entry[] {
-    return [...this.entries.values()].filter((entry) => entry.state === "queued");
+  /**
+   * The requests waiting for a connection, in the order to send them: those to be sent again first
+   * (their first attempt went before anything queued since), then the queued ones, each in the
+   * order they were made (the map's insertion order).
+   */
+  waiting(): Entry[] {
+    const entries = [...this.entries.values()];
+    return [
+      ...entries.filter((entry) => entry.state === "retrying"),
+      ...entries.filter((entry) => entry.state === "queued"),
+    ];
   }
 
   markSent(entry: Entry): void {
     if (entry.state === "queued") this.queuedCount -= 1;
     entry.state = "sent";
+  }
+
+  /** A request made with `retry` that could not be written waits for the next connection, like one that was lost. */
+  markRetrying(entry: Entry): void {
+    if (entry.state === "queued") this.queuedCount -= 1;
+    entry.state = "retrying";
   }
 
   /** Takes a request out of the table (it ended, timed out or was given up); returns it if it was there. */
@@ -137,7 +155,29 @@ export class RequestTable {
     return { route: "terminal", problem };
   }
 
-  /** Ends the requests in flight on a lost connection; queued ones stay for the next. */
+  /**
+   * A connection was lost and another will follow: the requests in flight made with `retry` wait to
+   * be sent again (their timers and abort listeners stay: the time limit spans the reconnect), the
+   * others end; queued ones stay for the next connection.
+   */
+  lose(error: (entry: Entry) => BeeflowError): void {
+    this.abandoned.clear();
+    for (const entry of [...this.entries.values()]) {
+      if (entry.state !== "sent") continue;
+      if (entry.retry) {
+        entry.state = "retrying";
+        continue;
+      }
+      this.remove(entry.reqId);
+      entry.sink.fail(error(entry));
+    }
+  }
+
+  /**
+   * A connection was lost and none will follow (a terminal close code): every request in flight
+   * ends, `retry` or not, as there is nowhere to send it again; queued and retrying ones end with
+   * the client's close right after.
+   */
   failSent(error: (entry: Entry) => BeeflowError): void {
     this.abandoned.clear();
     for (const entry of [...this.entries.values()]) {
@@ -147,7 +187,7 @@ export class RequestTable {
     }
   }
 
-  /** Ends every request, queued or sent. */
+  /** Ends every request, queued, sent or retrying. */
   failAll(error: (entry: Entry) => BeeflowError): void {
     for (const entry of [...this.entries.values()]) {
       this.remove(entry.reqId);

@@ -89,8 +89,8 @@ function recorder() {
   return { seen, sink };
 }
 
-function entry(reqId: string, sink: RequestSink, state: Entry["state"] = "sent"): Entry {
-  return { reqId, action: "a", text: "{}", state, sink, cleanup: () => {} };
+function entry(reqId: string, sink: RequestSink, state: Entry["state"] = "sent", retry = false): Entry {
+  return { reqId, action: "a", text: "{}", retry, state, sink, cleanup: () => {} };
 }
 
 describe("request table", () => {
@@ -129,11 +129,43 @@ describe("request table", () => {
     table.add(entry("sent", sent.sink));
     table.add(entry("queued", queued.sink, "queued"));
     assert.throws(() => table.add(entry("over", recorder().sink, "queued")), QueueFull);
-    table.failSent(() => new QueueFull(0));
+    table.lose(() => new QueueFull(0));
     assert.deepEqual(sent.seen, ["fail QueueFull"]);
-    assert.deepEqual(table.queued().map((one) => one.reqId), ["queued"]);
-    table.markSent(table.queued()[0] as Entry);
+    assert.deepEqual(table.waiting().map((one) => one.reqId), ["queued"]);
+    table.markSent(table.waiting()[0] as Entry);
     assert.equal(table.queueLength, 0);
+  });
+
+  test("a loss keeps what was sent with retry, first in line and outside the queue's bound", () => {
+    const table = new RequestTable(1);
+    const kept = recorder();
+    const ended = recorder();
+    table.add(entry("queued-before", recorder().sink, "queued"));
+    table.markSent(table.waiting()[0] as Entry);
+    table.add(entry("retried", kept.sink, "sent", true));
+    table.add(entry("plain", ended.sink));
+    table.add(entry("queued", recorder().sink, "queued"));
+    table.lose(() => new QueueFull(0));
+    assert.deepEqual(ended.seen, ["fail QueueFull"]);
+    assert.deepEqual(kept.seen, [], "a retried request does not end");
+    assert.deepEqual(
+      table.waiting().map((one) => [one.reqId, one.state]),
+      [["retried", "retrying"], ["queued", "queued"]],
+    );
+    assert.equal(table.queueLength, 1, "the retried one is not counted against queueLimit");
+    // A frame for it before it is sent again belongs to no request of this connection.
+    const frame = event("e", {}, { req_id: "retried", final: true }) as unknown as EventFrame;
+    assert.equal(table.routeEvent(frame), "stale");
+    assert.deepEqual(kept.seen, []);
+  });
+
+  test("a loss with no reconnect to follow ends retried requests too", () => {
+    const table = new RequestTable(10);
+    const kept = recorder();
+    table.add(entry("retried", kept.sink, "sent", true));
+    table.failSent(() => new QueueFull(0));
+    assert.deepEqual(kept.seen, ["fail QueueFull"]);
+    assert.equal(table.size, 0);
   });
 });
 

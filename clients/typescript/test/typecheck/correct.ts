@@ -1,7 +1,7 @@
 // Compiles with zero errors under the strict options (test/typecheck.test.ts): the typed client used
 // as documented, against the generated contract of the contract test application.
 
-import { BeeflowClient, BeeflowProblem, type EventOf, type ProblemCodeOf } from "../../src/index.js";
+import { BeeflowClient, BeeflowProblem, type EventOf, type ProblemCodeOf, type RequestOutcome } from "../../src/index.js";
 import type { Contract, Order } from "../fixtures/contract-app.js";
 
 declare const client: BeeflowClient<Contract>;
@@ -41,6 +41,32 @@ export async function follow(signal: AbortSignal): Promise<number> {
     if (event.event === "order.progress") percent = event.payload.percent;
   }
   return percent;
+}
+
+/** A request sent again after a lost connection; the server's duplicate_request says what became of the first. */
+export async function pay(): Promise<string> {
+  try {
+    await client.request("order.place", order, { retry: true, timeout: 30_000 });
+    return "placed";
+  } catch (error) {
+    if (!(error instanceof BeeflowProblem) || error.code !== "duplicate_request") throw error;
+    const outcome: RequestOutcome | null = error.outcome;
+    switch (outcome) {
+      case "completed":
+      case "failed":
+      case "running":
+      case "interrupted":
+        return outcome;
+      default:
+        return outcome ?? "unknown";
+    }
+  }
+}
+
+export async function followAgain(): Promise<number> {
+  let count = 0;
+  for await (const event of client.stream("order.place", order, { retry: true })) count += event.event.length;
+  return count;
 }
 
 export async function untypedAction(): Promise<unknown> {

@@ -23,6 +23,8 @@ export async function mistakes(): Promise<void> {
     void id;
   });
   client.on("order.shipped", () => {}); // error: no such event
+  await client.request("order.place", order, { retry: "yes" }); // error: retry is a boolean
+  for await (const event of client.stream("order.place", order, { retry: 1 })) void event; // error: retry is a boolean
 }
 
 export function notExhaustive(event: EventOf<Contract, "order.place">): string {
