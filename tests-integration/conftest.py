@@ -33,7 +33,7 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Server
             port = free_port()
             workdir = tmp_path_factory.mktemp(name)
             # Users above 1000 are each one test's own: a stream of theirs starts at offset 1.
-            env = prepare_django_site(workdir / "db.sqlite3", users=1100) if name == "django" else None
+            env = prepare_django_site(workdir / "db.sqlite3", users=1130) if name == "django" else None
             servers[name] = start_server(name, command(port), workdir / "server.log", port, env)
         yield servers
     finally:

@@ -58,7 +58,7 @@ def _event(event: ReceivedEvent) -> dict[str, Any]:
 
 def _failure(error: BaseException) -> Reply:
     if isinstance(error, ProblemError):
-        keys = ("code", "status", "title", "detail", "errors")
+        keys = ("code", "status", "title", "detail", "errors", "outcome")
         return {"ok": False, "problem": {key: error.problem.get(key) for key in keys}}
     names = {
         RequestTimeout: "timeout",
@@ -155,10 +155,12 @@ class PythonDriver:
             await self._client.wait_status(status, timeout)
         return {"ok": self._client.status == status, "status": self._client.status}
 
-    async def op_request(self, action: str, payload: dict[str, Any], timeout: float | None = None) -> Reply:
+    async def op_request(
+        self, action: str, payload: dict[str, Any], timeout: float | None = None, retry: bool = False
+    ) -> Reply:
         try:
             events = await self._client.request(
-                action, payload, **({} if timeout is None else {"timeout": timeout})
+                action, payload, retry=retry, **({} if timeout is None else {"timeout": timeout})
             )
         except (ProblemError, RequestTimeout, ConnectionLost, QueueFull, ClientClosed) as error:
             return _failure(error)

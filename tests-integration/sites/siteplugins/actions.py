@@ -158,10 +158,21 @@ class Refuse(metaclass=ActionRegistryMeta, name="refuse"):
 
 
 class Linger(metaclass=ActionRegistryMeta, name="linger"):
-    """Yields once, then waits until the client leaves; its finally block logs that it ran."""
+    """Yields once, then waits until the client leaves; its finally block logs that it ran.
 
-    async def execute(self, message: WebSocketActionPayload, context: ActionContext) -> AsyncIterator[Echoed]:
+    With ``"announce": <text>``, it first says ``<text>`` to its user: the user's other connections
+    see that it runs.
+    """
+
+    async def execute(self, message: WebSocketActionPayload, context: ActionContext) -> AsyncIterator[Event]:
         try:
+            if (announce := message.payload.get("announce")) is not None:
+                yield Said(
+                    recipient="user",
+                    recipient_id=str(context.user_id),
+                    req_id=message.req_id,
+                    payload={"text": str(announce)},
+                )
             yield answer(Echoed, message, context, {"lingering": True})
             await asyncio.sleep(3600)
             yield answer(Echoed, message, context, {"never": True})

@@ -3,8 +3,9 @@
 ``async with connect(url, token=...) as client``, then ``await client.request(action, payload)``
 for an answer, ``async for event in client.stream(action, payload)`` for a stream (leaving the
 loop cancels it on the server), ``client.on(event, listener)`` for pushes. It reconnects with
-backoff, fetches a fresh token for every attempt, and detects a dead connection with
-``beeflow.ping``. It is also the way to test an application end to end, over its real server.
+backoff, fetches a fresh token for every attempt, detects a dead connection with ``beeflow.ping``,
+and sends a request made with ``retry=True`` again when its connection was lost. It is also the
+way to test an application end to end, over its real server.
 """
 
 from beeflow_websocket.client.backoff import Backoff

@@ -5,6 +5,11 @@ terminal frame (``"final": true``), a client-side failure, or its caller giving 
 carry ``final`` belong to one of this connection's own requests; a request whose caller gave up
 (timed out, cancelled, left a stream) still gets its last frames from the server, and they are
 dropped here, since nobody waits for them.
+
+A request made with ``retry`` outlives the connection it was sent on: when that connection goes
+and another will follow, it waits to be sent again, unchanged, since its ``msg_id`` is what lets
+the server (with its ``retry_window``) tell a request it already started from one it never saw.
+It keeps what it has received, so its caller gets the events of every attempt.
 """
 
 from __future__ import annotations
@@ -28,16 +33,18 @@ class Pending:
 
     Attributes:
         req_id: Its ``req_id``.
-        envelope: The frame to send.
+        envelope: The frame to send; sent again as it is, the same ``msg_id`` included.
+        retry: Whether a lost connection sends it again on the next one instead of failing it.
         sent: Whether it has been written to the connection that is open now.
         done: Whether it has ended (its terminal frame came, or it failed).
     """
 
-    __slots__ = ("_items", "done", "envelope", "req_id", "sent")
+    __slots__ = ("_items", "done", "envelope", "req_id", "retry", "sent")
 
-    def __init__(self, envelope: dict[str, Any]) -> None:
+    def __init__(self, envelope: dict[str, Any], *, retry: bool = False) -> None:
         self.envelope = envelope
         self.req_id: str = envelope["req_id"]
+        self.retry = retry
         self.sent = False
         self.done = False
         self._items: asyncio.Queue[object] = asyncio.Queue()
@@ -68,18 +75,23 @@ class Pending:
 
 
 class RequestTable:
-    """Every request not yet ended, by ``req_id``, and the queue of those waiting to be sent.
+    """Every request not yet ended, by ``req_id``, and the lines of those waiting to be sent.
+
+    Two lines wait for the next connection: the requests made offline (bounded by ``queue_limit``),
+    and those made with ``retry`` that a lost connection took with it (not bounded: they were
+    admitted when made, and the limit is about what the application piles up while offline).
 
     Args:
         queue_limit: How many requests may wait while the client is offline.
     """
 
-    __slots__ = ("_pending", "_queue_limit", "_waiting")
+    __slots__ = ("_again", "_pending", "_queue_limit", "_waiting")
 
     def __init__(self, queue_limit: int) -> None:
         self._queue_limit = queue_limit
-        self._pending: dict[str, Pending] = {}
+        self._pending: dict[str, Pending] = {}  # in the order they were made
         self._waiting: deque[Pending] = deque()
+        self._again: deque[Pending] = deque()
 
     def add(self, pending: Pending, *, online: bool) -> None:
         """Register ``pending``; offline, it waits to be sent.
@@ -93,18 +105,25 @@ class RequestTable:
             self._waiting.append(pending)
         self._pending[pending.req_id] = pending
 
-    def waiting(self) -> list[Pending]:
-        """Take the requests that waited for a connection, oldest first."""
-        taken = list(self._waiting)
-        self._waiting.clear()
-        return taken
+    def next_waiting(self) -> Pending | None:
+        """Take the next request that waits for a connection; ``None`` when none waits.
+
+        Those to be sent again come first, in the order they were made (their first attempt went
+        before anything made offline since), then those made offline, oldest first. One at a time,
+        so that a connection lost halfway leaves the rest waiting for the next one.
+        """
+        for line in (self._again, self._waiting):
+            if line:
+                return line.popleft()
+        return None
 
     def forget(self, pending: Pending) -> None:
         """Its caller left: its frames are dropped from now on, and it is sent no more."""
         self._pending.pop(pending.req_id, None)
-        if not pending.sent:
-            with contextlib.suppress(ValueError):  # it may have been sent meanwhile
-                self._waiting.remove(pending)
+        if not pending.sent:  # waiting: it leaves its line, and the server never hears of it
+            for line in (self._again, self._waiting):
+                with contextlib.suppress(ValueError):  # it may have been sent meanwhile
+                    line.remove(pending)
 
     def take(self, frame: dict[str, Any], event: ReceivedEvent | None) -> bool:
         """Hand a frame of one of this connection's requests to it; ``False`` if it is not one.
@@ -131,16 +150,29 @@ class RequestTable:
                 pending.finish()
         return True
 
-    def lose(self, error: ClientError) -> None:
-        """The connection went: every request sent on it fails; those never sent wait on."""
+    def lose(self, error: ClientError, *, for_good: bool = False) -> None:
+        """The connection went: every request sent on it fails, or waits to be sent again; the rest wait on.
+
+        One made with ``retry`` waits to be sent again, with those waiting so since an earlier
+        loss, in the order they were made; ``for_good`` (no connection follows: a terminal close
+        code) fails it too, as there is nowhere to send it.
+        """
+        again = set(self._again)
         for req_id, pending in list(self._pending.items()):
-            if pending.sent:
+            if not pending.sent:
+                continue
+            if pending.retry and not for_good:
+                pending.sent = False
+                again.add(pending)
+            else:
                 del self._pending[req_id]
                 pending.fail(error)
+        self._again = deque(pending for pending in self._pending.values() if pending in again)
 
     def close(self, error: ClientError) -> None:
-        """The client closed: every request fails."""
+        """The client closed: every request fails, sent, made offline or waiting to be sent again."""
         for pending in self._pending.values():
             pending.fail(error)
         self._pending.clear()
         self._waiting.clear()
+        self._again.clear()

@@ -14,6 +14,7 @@ __all__ = [
     "ACCESS_TOKEN",
     "CANCEL_ACTION",
     "COMPLETE_EVENT",
+    "DUPLICATE_REQUEST",
     "PING_ACTION",
     "PROTOCOL_V1",
     "REFRESH_ACTION",
@@ -35,6 +36,7 @@ TOKEN_EXPIRING_EVENT: Final = "beeflow.token_expiring"  # noqa: S105 - an event 
 RESUME_ACTION: Final = "beeflow.resume"
 RESUME_BATCH: Final = 100  # the most streams one beeflow.resume may name
 UNRECOVERABLE_POSITION: Final = "unrecoverable_position"
+DUPLICATE_REQUEST: Final = "duplicate_request"  # a request sent again that the server had started
 
 
 def envelope(action: str, payload: Mapping[str, Any]) -> dict[str, Any]:

@@ -5,15 +5,17 @@ One task owns the connection's life: it fetches a token, connects offering ``bee
 :mod:`~beeflow_websocket.client.heartbeat` beside it), and then waits a full-jitter backoff before
 the next attempt. Requests are independent of that task: made while offline they wait in a bounded
 queue, each bound by its own timeout, and are sent once a connection opens; in flight when it goes,
-they fail with :class:`ConnectionLost`, since the client cannot know whether they ran.
+they fail with :class:`ConnectionLost`, since the client cannot know whether they ran. Those made
+with ``retry`` are sent again instead, unchanged, on the next connection: the server (with its
+``retry_window``) knows them by their ``msg_id`` and runs none twice (``duplicate_request``).
 
 Events of streams that keep a history carry their position; the client keeps the last one of each
 stream (:mod:`~beeflow_websocket.client.positions`) and, on every reconnect, first lets the
 application re-join its groups (``before_resume``), then sends ``beeflow.resume``: what the streams
 sent meanwhile arrives once and in order, or ``on_resync_needed`` names the streams to reload.
 Requests made before the resume is sent wait for it, so that none runs before the groups it may
-rely on are joined again; the close code 4410 (the server could not fill a gap) is a loss like any
-other, followed by a reconnect and a resume.
+rely on are joined again (those sent again go first); the close code 4410 (the server could not
+fill a gap) is a loss like any other, followed by a reconnect and a resume.
 """
 
 from __future__ import annotations
@@ -306,8 +308,7 @@ class Client:
                 self._positions.hold()  # from the first frame: a live event must not pass a missed one
             self._spawn(self._resume(socket, positions))
         else:
-            for pending in self._requests.waiting():
-                await self._send(pending)  # if the connection went meanwhile, the reader fails them
+            await self._send_waiting(socket)
         try:
             async for message in socket:
                 self._received(message)
@@ -319,7 +320,10 @@ class Client:
             if heartbeat is not None:
                 heartbeat.cancel()
             self.close_code = socket.close_code
-            self._requests.lose(ConnectionLost(f"the connection closed ({socket.close_code})"))
+            self._requests.lose(
+                ConnectionLost(f"the connection closed ({socket.close_code})"),
+                for_good=socket.close_code in TERMINAL_CLOSE_CODES,
+            )
             self._hand_over_held()  # a resume cut short: what came is the application's all the same
         if socket.close_code in TERMINAL_CLOSE_CODES:
             code, reason = socket.close_code, socket.close_reason
@@ -410,8 +414,7 @@ class Client:
             _REJOINING.reset(rejoining)
             if self._gate is socket:
                 self._gate = None
-        for pending in self._requests.waiting():
-            await self._send(pending)  # after beeflow.resume: its events come first
+        await self._send_waiting(socket)  # after beeflow.resume: its events come first
         if resumes:
             await self._resumed(socket, resumes)
 
@@ -498,6 +501,7 @@ class Client:
         payload: Payload = None,
         *,
         timeout: float | _Default | None = DEFAULT_TIMEOUT,  # noqa: ASYNC109 - per request, as httpx has it
+        retry: bool = False,
     ) -> list[ReceivedEvent]:
         """Send a request and return its events once its terminal frame has arrived.
 
@@ -505,25 +509,34 @@ class Client:
             action: The action's name.
             payload: Its payload (a mapping, or a pydantic model); ``{}`` by default.
             timeout: Seconds to wait for the terminal frame (``request_timeout`` by default;
-                ``None``: no limit). Past it the request is cancelled on the server.
+                ``None``: no limit), reconnects included. Past it the request is cancelled on
+                the server, or, waiting to be sent again, just dropped.
+            retry: Lost with its connection, send it again, unchanged, on the next one instead of
+                failing with :class:`ConnectionLost`: for a server with ``retry_window``, which
+                runs no request twice. The events of every attempt are returned.
 
         Raises:
-            ProblemError: The server ended the request with a problem.
+            ProblemError: The server ended the request with a problem (``duplicate_request``,
+                with its ``outcome``, when it had started it already).
             RequestTimeout: No terminal frame within ``timeout``.
-            ConnectionLost: The connection went while it was in flight.
+            ConnectionLost: The connection went while it was in flight (with ``retry``: and no
+                reconnect follows).
             QueueFull: Offline, with ``queue_limit`` requests waiting already.
             ClientClosed: The client is closed.
         """
         limit = self._request_timeout if isinstance(timeout, _Default) else timeout
-        return await self._answer(await self._begin(action, payload), limit)
+        return await self._answer(await self._begin(action, payload, retry), limit)
 
-    async def stream(self, action: str, payload: Payload = None) -> AsyncIterator[ReceivedEvent]:
+    async def stream(
+        self, action: str, payload: Payload = None, *, retry: bool = False
+    ) -> AsyncIterator[ReceivedEvent]:
         """Send a request and yield its events as they arrive, until its terminal frame.
 
         Leaving the loop early (``break``, an exception, the task cancelled) cancels the request
-        on the server. Raises as :meth:`request` does, with no timeout of its own.
+        on the server. Raises as :meth:`request` does, with no timeout of its own; ``retry`` is
+        :meth:`request`'s, and the new attempt's events follow those already yielded.
         """
-        pending = await self._begin(action, payload)
+        pending = await self._begin(action, payload, retry)
         try:
             while (event := await pending.next()) is not None:
                 yield event
@@ -546,15 +559,24 @@ class Client:
             raise
         return events
 
-    async def _begin(self, action: str, payload: Payload) -> Pending:
+    async def _begin(self, action: str, payload: Payload, retry: bool = False) -> Pending:
         if self._status == "closed":
             raise ClientClosed("the client is closed") from self.closed_because
-        pending = Pending(envelope(action, json_object(payload)))
+        pending = Pending(envelope(action, json_object(payload)), retry=retry)
         online = self._socket is not None and (self._gate is None or _REJOINING.get())
         self._requests.add(pending, online=online)
         if online:
             await self._send(pending)
         return pending
+
+    async def _send_waiting(self, socket: ClientConnection) -> None:
+        """Send the requests that waited for ``socket``, one at a time while it stays the client's.
+
+        A connection lost halfway leaves the rest waiting for the next one; those sent on it are
+        the reader's to fail, or to line up again.
+        """
+        while self._on(socket) and (pending := self._requests.next_waiting()) is not None:
+            await self._send(pending)
 
     async def _send(self, pending: Pending) -> None:
         socket = self._socket
@@ -568,7 +590,11 @@ class Client:
             await socket.send(json.dumps(frame))
 
     def _give_up(self, pending: Pending) -> None:
-        """Its caller left before its end: stop it on the server when it was sent there."""
+        """Its caller left before its end: stop it on the server when it was sent there.
+
+        One waiting to be sent (again) is only taken out of its line: the connection open now never
+        saw it, so there is nothing to cancel.
+        """
         self._requests.forget(pending)
         socket = self._socket
         if pending.done or not pending.sent or socket is None:
