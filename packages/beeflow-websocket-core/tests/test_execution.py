@@ -54,7 +54,7 @@ class Record:
         self, action_class: type, request: WebSocketActionPayload | None = None, **options: float | None
     ) -> RunningRequest:
         """Run one request of ``action_class``; return it."""
-        run = RunningRequest(action_class, request or message(), None)
+        run = RunningRequest(action_class, request or message(), False)
         self.runs.append(run)
         await run_action(run, CONTEXT, emit=self.emit, answer=self.answer, complete=self.complete, **options)
         return run
@@ -204,7 +204,7 @@ async def test_a_stopped_request_closes_its_generator_and_ends_with_the_stopping
 
 
 def test_a_request_stopped_before_it_ran_is_only_marked() -> None:
-    waiting = RunningRequest(Streams, message(), None)
+    waiting = RunningRequest(Streams, message(), False)
     assert waiting.stop(RequestCancelled()) == "waiting"
     assert isinstance(waiting.stopping, RequestCancelled)
 

@@ -16,17 +16,16 @@ import logging
 from collections.abc import Awaitable, Callable
 from time import perf_counter
 from typing import TYPE_CHECKING, Final, Literal
-from uuid import UUID
 
 from beeflow_websocket.core._wire import validate_payload
 from beeflow_websocket.core.action_registry import Action, ActionContext
 from beeflow_websocket.core.payloads import ActionMessage
 from beeflow_websocket.core.problems import ActionTimeout, InternalError, WebSocketProblem
+from beeflow_websocket.core.protocol import Reply
 
 if TYPE_CHECKING:
     from beeflow_websocket.core.event_registry import EventPluginProtocol
     from beeflow_websocket.core.payloads import WebSocketActionPayload
-    from beeflow_websocket.core.protocol import Reply
 
 __all__ = ["RunningRequest", "run_action"]
 
@@ -38,31 +37,36 @@ type Answer = Callable[[WebSocketProblem, RunningRequest], Awaitable[None]]
 type Complete = Callable[[RunningRequest], Awaitable[None]]
 
 
-class RunningRequest:
+class RunningRequest(Reply):
     """One request, from the moment it is received until its action has ended.
+
+    It is also the protocol's count of its frames to its connection (a :class:`Reply`), which only
+    protocol v1 reads: one object per request rather than two.
 
     Attributes:
         action_class: The registered class that serves it.
         message: Its validated envelope.
-        reply: The v1 protocol's count of its frames; ``None`` in protocol 0.
+        replied: Whether it is answered in protocol v1: its frames carry ``final``, and it ends
+            with exactly one terminal frame.
         stopping: The problem it is being stopped with (cancelled, timed out), once it is.
     """
 
-    __slots__ = ("_cancelled", "action_class", "message", "phase", "reply", "stopping", "task")
+    __slots__ = ("_cancelled", "action_class", "message", "phase", "replied", "stopping", "task")
 
-    def __init__(self, action_class: type, message: WebSocketActionPayload, reply: Reply | None) -> None:
+    def __init__(self, action_class: type, message: WebSocketActionPayload, replied: bool) -> None:
+        # Positional: a keyword makes the call build a dict (306 ns instead of 202, measured).
+        # The Reply's members are set here rather than by a call of its __init__ (150 ns).
+        self.req_id = message.req_id
+        self.queued = 0
+        self.sent = 0
+        self.ended = False
+        self.replied = replied
         self.action_class = action_class
         self.message = message
-        self.reply = reply
         self.stopping: WebSocketProblem | None = None
         self.phase: Literal["waiting", "running", "over"] = "waiting"
         self.task: asyncio.Task[object] | None = None
         self._cancelled = False  # this request cancelled its task; taken back once delivered
-
-    @property
-    def req_id(self) -> UUID:
-        """The request's ``req_id``."""
-        return self.message.req_id
 
     def stop(self, problem: WebSocketProblem) -> Literal["waiting", "running", "over"]:
         """Stop the request, which then ends with ``problem``; says where it was.
@@ -179,7 +183,7 @@ async def run_action(
             )
     if ending is not None:
         await answer(ending, run)
-    elif run.reply is not None:
+    elif run.replied:
         await complete(run)
 
 

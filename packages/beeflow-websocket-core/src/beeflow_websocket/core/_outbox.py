@@ -8,7 +8,7 @@ never interleave and ``seq`` follows the order of writing. There are three ways 
   room: only the connection's own worker waits there, so a slow client slows only itself;
 - :meth:`Outbox.hold` for a v1 request's own events, which can be marked ``final`` only once it is
   known whether the action has ended: queued unwritten, and written as soon as the action waits
-  (a callback of the event loop) or by :meth:`Outbox.flush` once it has ended, whichever is first;
+  (a callback of the event loop) or by :meth:`Outbox.finish` once it has ended, whichever is first;
 - :meth:`Outbox.offer` for an event from elsewhere when there is room now (a sender with many
   receivers offers to all, then waits only for the full ones, together);
 - :meth:`Outbox.deliver` for an event from elsewhere that waits for room, up to the slow-consumer
@@ -126,7 +126,7 @@ class Outbox:
             await self._write_frames()
 
     def hold(self, reply: Reply, event: OutboundEvent) -> Awaitable[None] | None:
-        """Queue a v1 request's own event unwritten: it goes once the caller waits, or on :meth:`flush`.
+        """Queue a v1 request's own event unwritten: it goes once the caller waits, or on :meth:`finish`.
 
         The protocol counts it as one of ``reply``'s, to mark the request's terminal frame when written.
         A plain function: only when the queue is full is there something to await (room), returned.
@@ -164,26 +164,32 @@ class Outbox:
         if self._held is not None:
             self._write_soon()
 
-    async def flush(self) -> None:
-        """Write what is queued, in the caller's task, unless a writer is at it already."""
-        if self._writing:
-            return
+    async def finish(self, reply: Reply) -> None:
+        """v1: the request's action ended well; write what is left of it, its terminal frame last.
+
+        Written in the caller's task, unless a writer is at it already.
+        """
         held = self._held
-        if held is not None and self._frames.empty():
-            # The usual v1 answer: one held frame, written here. Inline rather than through send():
-            # a coroutine less per request is 0.9% of a health round trip's instructions.
+        if held is not None and held[1] is reply and not self._writing and self._frames.empty():
+            # The usual v1 answer: its one event, held, is its terminal frame, written here. Inline,
+            # and ending the request in the same call of the protocol: each call less per request
+            # is about 0.5% of a health round trip's instructions (measured in process).
             self._held = None
             self._writing = True
             try:
                 if self._protocol.open:
-                    await self._transport.send(self._protocol.own_frame(*held))
+                    await self._transport.send(self._protocol.own_frame(held[0], reply, True))
             except Exception:
                 self._gone()
             finally:
                 self._writing = False
                 self._frames.task_done()
             self._write_soon()  # what arrived from elsewhere meanwhile
-        elif held is not None or not self._frames.empty():
+            return
+        completion = self._protocol.end(reply)
+        if completion is not None:
+            await self.send(completion)
+        elif not self._writing and (self._held is not None or not self._frames.empty()):
             self._writing = True
             await self._write_frames()
 

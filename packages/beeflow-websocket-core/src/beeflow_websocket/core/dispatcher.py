@@ -277,18 +277,22 @@ class ConnectionDispatcher:
                     await self._refuse(refused, message.req_id)
                     return
             if self.protocol.version:
-                item = RunningRequest(decision.action_class, message, Reply(message.req_id))
-                self._requests[message.req_id.int] = item
+                item = RunningRequest(decision.action_class, message, True)
                 outbox = self._outbox
                 outbox.eager = True  # what the request holds is written when offer() returns
                 try:
-                    if self._inbox.offer(item):
-                        return
+                    offered = self._inbox.offer(item)
                 finally:
-                    outbox.eager_step_over()
-                await self._inbox.put(item)
+                    outbox.eager = False
+                if item.phase == "over":
+                    return  # it ended in that step, its frames written (the usual answer)
+                outbox.eager_step_over()
+                # Listed for beeflow.cancel only now that it waits: a cancel is read only after this.
+                self._requests[message.req_id.int] = item
+                if not offered:
+                    await self._inbox.put(item)
                 return
-            item = RunningRequest(decision.action_class, message, None)
+            item = RunningRequest(decision.action_class, message, False)
         elif type(decision) is Rejection:
             item = decision
         else:
@@ -491,12 +495,12 @@ class ConnectionDispatcher:
                 self.context,
                 emit=self._emit,
                 answer=self._end_with,
-                complete=self._complete if retries is None else self._complete_recorded,
+                complete=self._outbox.finish if retries is None else self._complete_recorded,
                 default_timeout=self.settings.action_timeout,
             )
         finally:
-            if run.reply is not None:
-                key = run.message.req_id.int
+            if run.replied and self._requests:  # most requests end unlisted (see receive)
+                key = run.req_id.int
                 if self._requests.get(key) is run:
                     del self._requests[key]
 
@@ -588,7 +592,7 @@ class ConnectionDispatcher:
         return None
 
     async def _emit(self, event: EventPluginProtocol, run: RunningRequest) -> None:
-        own = self._outbox.send if run.reply is None else partial(self._outbox.hold, run.reply)
+        own = partial(self._outbox.hold, run) if run.replied else self._outbox.send
         if self._streams is not None:
             own = partial(self._own_positioned, own)
         try:
@@ -602,7 +606,7 @@ class ConnectionDispatcher:
                 event.event_name,
                 event.req_id,
             )
-            await self._send_problem(problem, run.req_id, None if run.reply is None else False)
+            await self._send_problem(problem, run.req_id, False if run.replied else None)
 
     def _own_positioned(
         self, own: Callable[[OutboundEvent], Awaitable[None] | None], event: OutboundEvent
@@ -616,21 +620,13 @@ class ConnectionDispatcher:
         """End the request with ``problem``, its terminal frame in v1."""
         if self._retries is not None:
             await self._retries.settle(run.message.msg_id, "failed")
-        await self._send_problem(problem, run.req_id, None if run.reply is None else True)
-
-    def _complete(self, run: RunningRequest) -> Awaitable[None]:
-        """v1: the action ended well; write what is left of the request, its terminal frame last.
-
-        A plain function returning the outbox's coroutine: one coroutine per request, not two.
-        """
-        completion = None if run.reply is None else self.protocol.end(run.reply)
-        return self._outbox.flush() if completion is None else self._outbox.send(completion)
+        await self._send_problem(problem, run.req_id, True if run.replied else None)
 
     async def _complete_recorded(self, run: RunningRequest) -> None:
-        """:meth:`_complete`, once the ledger has recorded that the request completed."""
+        """:meth:`Outbox.finish`, once the ledger has recorded that the request completed."""
         assert self._retries is not None  # noqa: S101 - chosen only with a ledger
         await self._retries.settle(run.message.msg_id, "completed")
-        await self._complete(run)
+        await self._outbox.finish(run)
 
     async def _send_problem(self, problem: WebSocketProblem, req_id: UUID | None, final: bool | None) -> None:
         if self.protocol.open:

@@ -348,14 +348,19 @@ class ConnectionProtocol:
         reply.sent += 1
         return stamp_final(item.event, self._seq, final=reply.ended and not reply.queued)
 
-    def own_frame(self, event: OutboundEvent, reply: Reply) -> str:
+    def own_frame(self, event: OutboundEvent, reply: Reply, ending: bool = False) -> str:
         """What :meth:`frame` gives for ``OwnEvent(event, reply)``, for an event held without one.
+
+        ``ending``: the request's action has just ended, and this is its last event not yet written:
+        what :meth:`end` then this method give, in one call (its terminal frame).
 
         Raises:
             InvalidState: The connection is not open.
         """
         if self._state is not _OPEN:
             raise InvalidState(_OPEN, self._state)
+        if ending:
+            reply.ended = True
         self._written += 1
         self._seq += 1
         reply.queued -= 1
