@@ -1,5 +1,6 @@
 """Real servers for the integration tests: started as subprocesses on 127.0.0.1, each on a free port."""
 
+import contextlib
 import json
 import os
 import shutil
@@ -92,13 +93,22 @@ class Server:
         self.post(path, {"recipient": recipient, "recipient_id": recipient_id, "text": text})
 
     def stop(self) -> None:
+        """Stop the server; one that does not stop within 10 s is killed, its workers too.
+
+        Killing only gunicorn's master left its worker running, an orphan, when the worker was
+        still waiting for a connection to end.
+        """
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
             try:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
+                children = [pid for pid in self.processes() if pid != self.process.pid]
                 self.process.kill()
                 self.process.wait()
+                for pid in children:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
 
 
 def start_server(
