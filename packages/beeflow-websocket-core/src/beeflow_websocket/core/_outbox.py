@@ -133,7 +133,7 @@ class Outbox:
         """
         if not self._protocol.open:
             return None
-        self._protocol.own(reply)
+        reply.queued += 1  # what ConnectionProtocol.own does, inline: a call less per event
         if self._held is None and not self._writing and self._frames.empty():
             # Held outside the buffer, counted by its join: the usual one-event answer needs no
             # queue, nor an OwnEvent (a named tuple is built in Python code; a tuple is not).

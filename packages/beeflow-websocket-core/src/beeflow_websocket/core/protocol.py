@@ -346,7 +346,7 @@ class ConnectionProtocol:
         if isinstance(item, Completion):
             return encode_completion(str(reply.req_id), self._seq, self.websocket_id, events=reply.sent)
         reply.sent += 1
-        return stamp_final(item.event, self._seq, final=reply.ended and not reply.queued)
+        return stamp_final(item.event, self._seq, reply.ended and not reply.queued)
 
     def own_frame(self, event: OutboundEvent, reply: Reply, ending: bool = False) -> str:
         """What :meth:`frame` gives for ``OwnEvent(event, reply)``, for an event held without one.
@@ -365,7 +365,7 @@ class ConnectionProtocol:
         self._seq += 1
         reply.queued -= 1
         reply.sent += 1
-        return stamp_final(event, self._seq, final=reply.ended and not reply.queued)
+        return stamp_final(event, self._seq, reply.ended and not reply.queued)
 
     def own(self, reply: Reply) -> None:
         """v1: an event of the request ``reply`` waits for its own connection; it is marked when written.
