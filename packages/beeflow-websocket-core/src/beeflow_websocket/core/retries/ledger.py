@@ -49,7 +49,8 @@ class RequestLedger(Protocol):
 class MemoryLedger:
     """The record in this process's memory: for a deployment of one process.
 
-    About 200 bytes per request recorded within the window (a dict entry, its key and a heap item);
+    About 350 bytes per request recorded within the window (a dict entry, its key and heap items;
+    measured over 10,000 requests begun and settled);
     expired entries are dropped as new ones are recorded.
     """
 

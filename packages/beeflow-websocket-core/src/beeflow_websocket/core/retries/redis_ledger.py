@@ -1,9 +1,10 @@
-"""The record of started requests in Redis, shared by every process: one round trip per request.
+"""The record of started requests in Redis, shared by every process: a round trip as each starts and ends.
 
 A request is one string key holding its outcome, expiring ``window`` after its last change: about
-120 bytes of Redis memory per request recorded within the window. Beginning is one Lua script, so
-that checking and recording are one step and two processes given the same ``msg_id`` at once do not
-both run it. Settling is ``SET ... XX``: an entry that expired meanwhile is not brought back.
+200 bytes of Redis memory per request recorded within the window (measured: 10,000 requests took
+2.0 MB). Beginning is one Lua script, so that checking and recording are one step and two processes
+given the same ``msg_id`` at once do not both run it. Settling is ``SET ... XX``: an entry that
+expired meanwhile is not brought back.
 
 A user's keys share the hash tag ``{<user>}``, so a request touches one slot of a Redis Cluster.
 """
