@@ -3,6 +3,8 @@
  * the client's timing and wire behaviour are tested without sleeping and without a server.
  */
 
+import assert from "node:assert/strict";
+
 import type { Timers } from "../src/timers.js";
 
 export class FakeTimers implements Timers {
@@ -162,4 +164,18 @@ export function problem(code: string, status: number, extra: Record<string, unkn
     instance: "/ws/",
     ...extra,
   };
+}
+
+/**
+ * Loses the connection with `code` and opens the next one; returns its socket. The client's backoff
+ * must wait 250 ms (random 0.5, as the tests' clients are made).
+ */
+export async function reconnect(timers: FakeTimers, socket: FakeSocket, code = 1012): Promise<FakeSocket> {
+  socket.serverClose(code);
+  await timers.advance(250);
+  const next = FakeSocket.last;
+  assert.notEqual(next, socket, "a new attempt was made");
+  next.open();
+  await settle();
+  return next;
 }

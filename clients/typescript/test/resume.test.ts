@@ -11,7 +11,7 @@ import {
   type EventFrame,
   type LostStream,
 } from "../src/index.js";
-import { FakeSocket, FakeTimers, event, problem, settle } from "./helpers.js";
+import { FakeSocket, FakeTimers, event, problem, reconnect, settle } from "./helpers.js";
 
 const EPOCH = "18c2f1a0b3c4d";
 const at = (offset: number, name = "room:42", epoch = EPOCH) => ({ name, epoch, offset });
@@ -47,17 +47,6 @@ async function connectedWithPositions(options: Partial<ClientOptions> = {}) {
   first.receive(event("said", {}, { stream: at(2, "~user:7", "u1") }));
   context.said.length = 0;
   return { ...context, first };
-}
-
-/** Loses the connection and opens the next one; returns its socket. */
-async function reconnect(timers: FakeTimers, socket: FakeSocket, code = 1012): Promise<FakeSocket> {
-  socket.serverClose(code);
-  await timers.advance(250);
-  const next = FakeSocket.last;
-  assert.notEqual(next, socket, "a new attempt was made");
-  next.open();
-  await settle();
-  return next;
 }
 
 function resumeOf(socket: FakeSocket): Record<string, unknown> {

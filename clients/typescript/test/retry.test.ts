@@ -14,7 +14,7 @@ import {
   UnauthorizedError,
   type ClientOptions,
 } from "../src/index.js";
-import { FakeSocket, FakeTimers, event, problem, settle } from "./helpers.js";
+import { FakeSocket, FakeTimers, event, problem, reconnect, settle } from "./helpers.js";
 
 const EPOCH = "18c2f1a0b3c4d";
 
@@ -39,17 +39,6 @@ async function opened(options: Partial<ClientOptions> = {}) {
   await settle();
   FakeSocket.last.open();
   return { ...context, socket: FakeSocket.last };
-}
-
-/** Loses the connection (the backoff waits 250 ms with random 0.5) and opens the next one. */
-async function reconnect(timers: FakeTimers, socket: FakeSocket, code = 1012): Promise<FakeSocket> {
-  socket.serverClose(code);
-  await timers.advance(250);
-  const next = FakeSocket.last;
-  assert.notEqual(next, socket, "a new attempt was made");
-  next.open();
-  await settle();
-  return next;
 }
 
 function only(socket: FakeSocket, action: string): Record<string, unknown> {

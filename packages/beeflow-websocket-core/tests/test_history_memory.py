@@ -1,6 +1,7 @@
 """One process's stream histories, in its memory (history.memory)."""
 
 import pytest
+from clock import Clock, patch_clock
 
 from beeflow_websocket.core.history import memory
 from beeflow_websocket.core.history.memory import MemoryHistory
@@ -12,19 +13,9 @@ pytestmark = pytest.mark.anyio
 EVENT = OutboundEvent(None, '{"event":"n","recipient":"group","recipient_id":"room","payload":{}}')
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    fake = Clock()
-    monkeypatch.setattr(memory, "_CLOCK", fake)
-    return fake
+    return patch_clock(monkeypatch, memory)
 
 
 async def test_events_older_than_the_ttl_are_no_longer_replayed(clock: Clock) -> None:

@@ -1,6 +1,7 @@
 """The ledger of started requests in one process's memory: one run per msg_id within the window."""
 
 import pytest
+from clock import Clock, patch_clock
 
 from beeflow_websocket.core.delivery.local import LocalConnections
 from beeflow_websocket.core.retries import ledger as ledger_module
@@ -9,19 +10,9 @@ from beeflow_websocket.core.retries.ledger import MemoryLedger, ledger_of
 pytestmark = pytest.mark.anyio
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
-    clock = Clock()
-    monkeypatch.setattr(ledger_module, "_CLOCK", clock)
-    return clock
+    return patch_clock(monkeypatch, ledger_module)
 
 
 async def test_the_first_begin_of_a_msg_id_records_it_running_and_a_second_hears_so(clock: Clock) -> None:

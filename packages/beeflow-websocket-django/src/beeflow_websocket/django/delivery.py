@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any, Final
 from weakref import WeakKeyDictionary
 
@@ -125,6 +125,23 @@ class ChannelLayerDelivery:
             raise DeliveryUnavailable() from error
 
 
+def _uses_redis(layer: Any) -> bool:
+    """Whether ``layer`` is channels-redis's ``RedisChannelLayer``, whose Redis stores can share."""
+    return layer is not None and type(layer).__module__ == "channels_redis.core"
+
+
+def _in_layer_redis[S](layer: Any, kept: WeakKeyDictionary[Any, S], build: Callable[..., S]) -> S:
+    """The store ``build`` makes in the first Redis host of a channels-redis layer, one per layer.
+
+    Its keys go under the layer's prefix.
+    """
+    store = kept.get(layer)
+    if store is None:
+        prefix = f"{getattr(layer, 'prefix', 'asgi')}:beeflow"
+        store = kept[layer] = build(lambda: layer.connection(0), prefix=prefix)
+    return store
+
+
 _LAYER_TOKENS: Final[WeakKeyDictionary[Any, TokenStore]] = WeakKeyDictionary()
 
 
@@ -136,17 +153,11 @@ def layer_tokens(layer: Any) -> TokenStore | None:
     process. Any other layer (the in-memory one, channels-redis's pub/sub layer) has none: limits then
     hold per process.
     """
-    if layer is None or type(layer).__module__ != "channels_redis.core":
+    if not _uses_redis(layer):
         return None
-    tokens = _LAYER_TOKENS.get(layer)
-    if tokens is None:
-        from beeflow_websocket.core.guardrails.redis_tokens import (
-            RedisTokens,  # redis-py: channels-redis has it
-        )
+    from beeflow_websocket.core.guardrails.redis_tokens import RedisTokens  # redis-py: channels-redis has it
 
-        prefix = f"{getattr(layer, 'prefix', 'asgi')}:beeflow"
-        tokens = _LAYER_TOKENS[layer] = RedisTokens(lambda: layer.connection(0), prefix=prefix)
-    return tokens
+    return _in_layer_redis(layer, _LAYER_TOKENS, RedisTokens)
 
 
 _LAYER_LEDGERS: Final[WeakKeyDictionary[Any, RedisLedger]] = WeakKeyDictionary()
@@ -159,17 +170,11 @@ def layer_ledger(layer: Any) -> RedisLedger | None:
     layer's prefix, so a retry reaching another process is still recognised; any other layer has
     none, and this process's record serves.
     """
-    if layer is None or type(layer).__module__ != "channels_redis.core":
+    if not _uses_redis(layer):
         return None
-    ledger = _LAYER_LEDGERS.get(layer)
-    if ledger is None:
-        from beeflow_websocket.core.retries.redis_ledger import (
-            RedisLedger,  # redis-py: channels-redis has it
-        )
+    from beeflow_websocket.core.retries.redis_ledger import RedisLedger  # redis-py: channels-redis has it
 
-        prefix = f"{getattr(layer, 'prefix', 'asgi')}:beeflow"
-        ledger = _LAYER_LEDGERS[layer] = RedisLedger(lambda: layer.connection(0), prefix=prefix)
-    return ledger
+    return _in_layer_redis(layer, _LAYER_LEDGERS, RedisLedger)
 
 
 _LAYER_HISTORIES: Final[WeakKeyDictionary[Any, dict[HistoryPolicy, MemoryHistory | RedisHistory]]] = (
@@ -192,7 +197,7 @@ def layer_history(layer: Any, policy: HistoryPolicy | None) -> MemoryHistory | R
     kept = _PROCESS_HISTORIES if layer is None else _LAYER_HISTORIES.setdefault(layer, {})
     history = kept.get(policy)
     if history is None:
-        if type(layer).__module__ == "channels_redis.core":
+        if _uses_redis(layer):
             from beeflow_websocket.core.history.redis_history import (
                 RedisHistory,  # redis-py: channels-redis has it
             )
