@@ -29,11 +29,30 @@ from beeflow_websocket.client import (
     Unauthorized,
 )
 
+from serving import Server
+from wsclient import ORIGIN
+
 REPOSITORY = Path(__file__).resolve().parents[2]
 TYPESCRIPT = REPOSITORY / "clients" / "typescript"
 NODE_DRIVER = TYPESCRIPT / "conformance" / "driver.mjs"
 
 type Reply = dict[str, Any]
+
+
+ADAPTERS = ("django", "fastapi", "flask")
+
+NETWORK_LOSS = {
+    "backoff": {"initial": 0.05, "max": 0.2},
+    "connect_timeout": 3.0,
+    "heartbeat": None,
+    "origin": ORIGIN,
+}
+"""``connect`` options of the tests that cut the network: quick reconnects, no heartbeat."""
+
+
+def user_of(base: int, driver: "Driver", served: Server) -> int:
+    """A user id of ``base``'s block that no other client or adapter uses (1 + 10 per adapter)."""
+    return base + 10 * ADAPTERS.index(served.name) + (driver.name == "typescript")
 
 
 class Driver(Protocol):

@@ -13,19 +13,10 @@ from typing import Any
 import pytest
 from proxy import Proxy
 
-from drivers import Driver
+from drivers import NETWORK_LOSS, Driver, user_of
 from serving import Server
-from wsclient import ORIGIN
 
 pytestmark = [pytest.mark.anyio, pytest.mark.integration]
-
-FAST = {"backoff": {"initial": 0.05, "max": 0.2}, "connect_timeout": 3.0, "heartbeat": None, "origin": ORIGIN}
-ADAPTERS = ("django", "fastapi", "flask")
-
-
-def user_of(base: int, driver: Driver, served: Server) -> int:
-    """A user id no other case, client or adapter uses: its stream starts at offset 1."""
-    return base + 10 * ADAPTERS.index(served.name) + (driver.name == "typescript")
 
 
 async def said(driver: Driver, count: int) -> list[dict[str, Any]]:
@@ -60,7 +51,7 @@ async def push(served: Server, recipient: str, to: str, texts: list[str]) -> Non
 
 async def listening(driver: Driver, url: str, user: int, **options: Any) -> None:
     """The client is open as ``user``, listens to ``said``, and is in its user's stream."""
-    assert (await driver.call("connect", url=url, tokens=[f"user-{user}"], **FAST, **options))["ok"]
+    assert (await driver.call("connect", url=url, tokens=[f"user-{user}"], **NETWORK_LOSS, **options))["ok"]
     assert (await driver.call("wait_status", status="open", timeout=10))["ok"]
     assert (await driver.call("listen", event="said"))["ok"]
     await driver.call("request", action="health", payload={})  # a round trip: the connection is served

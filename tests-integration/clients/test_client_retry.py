@@ -14,19 +14,11 @@ import pytest
 from proxy import Proxy
 from websockets.asyncio.client import ClientConnection
 
-from drivers import Driver
+from drivers import NETWORK_LOSS, Driver, user_of
 from serving import Server
-from wsclient import ORIGIN, connected, receive, request
+from wsclient import connected, receive, request
 
 pytestmark = [pytest.mark.anyio, pytest.mark.integration]
-
-FAST = {"backoff": {"initial": 0.05, "max": 0.2}, "connect_timeout": 3.0, "heartbeat": None, "origin": ORIGIN}
-ADAPTERS = ("django", "fastapi", "flask")
-
-
-def user_of(driver: Driver, served: Server) -> int:
-    """A user id no other case, client or adapter uses."""
-    return 1100 + 10 * ADAPTERS.index(served.name) + (driver.name == "typescript")
 
 
 async def heard(watcher: ClientConnection) -> str:
@@ -41,11 +33,11 @@ async def heard(watcher: ClientConnection) -> str:
 async def test_a_retried_request_that_ran_is_reported_and_one_that_waited_runs_once(
     driver: Driver, served: Server
 ) -> None:
-    user = user_of(driver, served)
+    user = user_of(1100, driver, served)
     announce = f"linger {uuid4()}"
     async with Proxy(served.port) as proxy, connected(served.url(), user_id=user, v1=True) as watcher:
         await request(watcher, "health")  # served: in its user's stream
-        assert (await driver.call("connect", url=proxy.url(), tokens=[f"user-{user}"], **FAST))["ok"]
+        assert (await driver.call("connect", url=proxy.url(), tokens=[f"user-{user}"], **NETWORK_LOSS))["ok"]
         assert (await driver.call("wait_status", status="open", timeout=10))["ok"]
         lingering = asyncio.create_task(
             driver.call("request", action="linger", payload={"announce": announce}, timeout=20, retry=True)
@@ -83,10 +75,10 @@ async def test_a_retried_request_that_ran_is_reported_and_one_that_waited_runs_o
 async def test_without_retry_a_request_in_flight_fails_with_connection_lost(
     driver: Driver, served: Server
 ) -> None:
-    user = user_of(driver, served) + 2
+    user = user_of(1100, driver, served) + 2
     async with Proxy(served.port) as proxy, connected(served.url(), user_id=user, v1=True) as watcher:
         await request(watcher, "health")
-        assert (await driver.call("connect", url=proxy.url(), tokens=[f"user-{user}"], **FAST))["ok"]
+        assert (await driver.call("connect", url=proxy.url(), tokens=[f"user-{user}"], **NETWORK_LOSS))["ok"]
         assert (await driver.call("wait_status", status="open", timeout=10))["ok"]
         lingering = asyncio.create_task(
             driver.call("request", action="linger", payload={"announce": "once"}, timeout=20)

@@ -5,6 +5,7 @@
 
 import assert from "node:assert/strict";
 
+import { BeeflowClient, type ClientOptions } from "../src/index.js";
 import type { Timers } from "../src/timers.js";
 
 export class FakeTimers implements Timers {
@@ -178,4 +179,28 @@ export async function reconnect(timers: FakeTimers, socket: FakeSocket, code = 1
   next.open();
   await settle();
   return next;
+}
+
+/**
+ * A client on fake sockets and a hand-driven clock: random 0.5 (so its first backoff waits 250 ms),
+ * no heartbeat, and its reported errors collected.
+ */
+export function fakeClient(options: Partial<ClientOptions> = {}): {
+  client: BeeflowClient;
+  timers: FakeTimers;
+  errors: unknown[];
+} {
+  FakeSocket.reset();
+  const timers = new FakeTimers();
+  const errors: unknown[] = [];
+  const client = new BeeflowClient({
+    url: "ws://example.test/ws/",
+    WebSocket: FakeSocket,
+    timers,
+    random: () => 0.5,
+    heartbeat: false,
+    onError: (error) => errors.push(error),
+    ...options,
+  });
+  return { client, timers, errors };
 }

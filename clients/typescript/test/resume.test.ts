@@ -11,23 +11,14 @@ import {
   type EventFrame,
   type LostStream,
 } from "../src/index.js";
-import { FakeSocket, FakeTimers, event, problem, reconnect, settle } from "./helpers.js";
+import { FakeSocket, event, fakeClient, problem, reconnect, settle } from "./helpers.js";
 
 const EPOCH = "18c2f1a0b3c4d";
 const at = (offset: number, name = "room:42", epoch = EPOCH) => ({ name, epoch, offset });
 
 function setup(options: Partial<ClientOptions> = {}) {
-  FakeSocket.reset();
-  const timers = new FakeTimers();
-  const errors: unknown[] = [];
   const resyncs: Array<readonly LostStream[]> = [];
-  const client = new BeeflowClient({
-    url: "ws://example.test/ws/",
-    WebSocket: FakeSocket,
-    timers,
-    random: () => 0.5,
-    heartbeat: false,
-    onError: (error) => errors.push(error),
+  const { client, timers, errors } = fakeClient({
     onResyncNeeded: (streams) => resyncs.push(streams),
     ...options,
   });

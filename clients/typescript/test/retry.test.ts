@@ -4,7 +4,6 @@ import assert from "node:assert/strict";
 import { beforeEach, describe, test } from "node:test";
 
 import {
-  BeeflowClient,
   BeeflowProblem,
   ClientClosed,
   ConnectionLost,
@@ -14,28 +13,12 @@ import {
   UnauthorizedError,
   type ClientOptions,
 } from "../src/index.js";
-import { FakeSocket, FakeTimers, event, problem, reconnect, settle } from "./helpers.js";
+import { FakeSocket, event, fakeClient, problem, reconnect, settle } from "./helpers.js";
 
 const EPOCH = "18c2f1a0b3c4d";
 
-function setup(options: Partial<ClientOptions> = {}) {
-  FakeSocket.reset();
-  const timers = new FakeTimers();
-  const errors: unknown[] = [];
-  const client = new BeeflowClient({
-    url: "ws://example.test/ws/",
-    WebSocket: FakeSocket,
-    timers,
-    random: () => 0.5,
-    heartbeat: false,
-    onError: (error) => errors.push(error),
-    ...options,
-  });
-  return { client, timers, errors };
-}
-
 async function opened(options: Partial<ClientOptions> = {}) {
-  const context = setup(options);
+  const context = fakeClient(options);
   await settle();
   FakeSocket.last.open();
   return { ...context, socket: FakeSocket.last };
@@ -321,7 +304,7 @@ describe("when the client closes for good", () => {
 
   test("a token source without a user ends one waiting to be sent again with ClientClosed", async () => {
     let calls = 0;
-    const { client, timers } = setup({ getToken: async () => (++calls === 1 ? "t" : null) });
+    const { client, timers } = fakeClient({ getToken: async () => (++calls === 1 ? "t" : null) });
     await settle();
     FakeSocket.last.open();
     const pending = client.request("echo", {}, { retry: true });
